@@ -1,0 +1,17 @@
+// quanta — x86_64: program counter and stack pointer of an interrupted context,
+// read from the ucontext_t a SA_SIGINFO handler receives (used by preemption to
+// decide whether the interrupted code is at a safe point).
+#pragma once
+#include <cstdint>
+#include <ucontext.h>
+
+namespace quanta::arch {
+
+inline std::uintptr_t signal_pc(const ucontext_t* uc) noexcept {
+  return static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+}
+inline std::uintptr_t signal_sp(const ucontext_t* uc) noexcept {
+  return static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
+}
+
+}  // namespace quanta::arch

@@ -1,0 +1,76 @@
+// quanta — runtime configuration.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace quanta {
+
+// Which scheduling policy the runtime's workers use.
+enum class SchedulerKind : std::uint8_t {
+  // Per-worker FIFO run queues, one per priority level; the highest non-empty
+  // level runs first (O(1) pick through a bitmap of non-empty levels).
+  RoundRobin,
+};
+
+// How ULT stacks detect overflow.
+enum class StackGuard : std::uint8_t {
+  // A PROT_NONE guard page below every stack while the process has memory
+  // mappings to spare (each guarded stack costs two of vm.max_map_count),
+  // canary stacks after that. The default.
+  Auto,
+  // Always a guard page; running out of mappings is a ResourceError.
+  Page,
+  // No guard page: a canary word at the stack's low end, checked each time
+  // the ULT switches out. Cheaper in mappings, detects overflow later.
+  Canary,
+};
+
+// Priorities run from kMinPriority (lowest) to kMaxPriority (highest).
+inline constexpr int kMinPriority = 0;
+inline constexpr int kMaxPriority = 31;
+inline constexpr int kDefaultPriority = 15;
+
+// Stack sizes accepted per ULT. The minimum leaves room for the ULT's control
+// block, a kernel signal frame with the full vector state (about 3 KiB with
+// AVX-512) and ordinary C++ frames.
+inline constexpr std::size_t kMinStackSize = 16 * 1024;
+inline constexpr std::size_t kMaxStackSize = std::size_t{1} << 30;
+inline constexpr std::size_t kDefaultStackSize = 64 * 1024;
+
+// Time slices accepted (the slice a ULT may run before preemption).
+inline constexpr std::chrono::microseconds kMinTimeSlice{100};
+inline constexpr std::chrono::microseconds kMaxTimeSlice{10'000'000};
+
+// Upper bound on workers; more than this is a ConfigError.
+inline constexpr unsigned kMaxWorkers = 1024;
+
+struct Config {
+  // Kernel worker threads; 0 means one per CPU the process may run on.
+  unsigned workers = 0;
+  SchedulerKind scheduler = SchedulerKind::RoundRobin;
+  // How long a ULT may run before it is preempted.
+  std::chrono::microseconds time_slice{1000};
+  // Whether overrunning ULTs are preempted.
+  bool preempt = true;
+  // Default stack size of a ULT, in bytes (rounded up to whole pages).
+  std::size_t stack_size = kDefaultStackSize;
+  StackGuard stack_guard = StackGuard::Auto;
+
+  // The defaults above, overridden by the environment:
+  //   QUANTA_WORKERS        0..1024 (0 = one per CPU)
+  //   QUANTA_SCHEDULER      round_robin
+  //   QUANTA_TIME_SLICE_US  100..10000000
+  //   QUANTA_PREEMPT        on|off|1|0|true|false
+  //   QUANTA_STACK_SIZE     bytes, optional K/M/G suffix, 16K..1G
+  //   QUANTA_STACK_GUARD    auto|page|canary
+  // An unset or empty variable keeps the default. A value that does not parse
+  // or lies outside its range throws ConfigError naming the variable, the
+  // value and the accepted range.
+  static Config from_env();
+
+  // Throws ConfigError naming the first field outside its accepted range.
+  void validate() const;
+};
+
+}  // namespace quanta

@@ -1,0 +1,6 @@
+// quanta — preemptive user-space threading runtime. The umbrella header.
+#pragma once
+#include "quanta/config.hpp"
+#include "quanta/error.hpp"
+#include "quanta/runtime.hpp"
+#include "quanta/thread.hpp"

@@ -1,0 +1,137 @@
+// quanta — Runtime: starting workers, draining ULTs, stopping.
+#include "quanta/runtime.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "core/futex.hpp"
+#include "core/runtime_core.hpp"
+#include "quanta/error.hpp"
+#include "sched/round_robin.hpp"
+#include "stack/overflow.hpp"
+#include "stack/stack.hpp"
+
+namespace quanta {
+
+namespace detail {
+
+void RuntimeCore::futex_wake_drained() noexcept { futex_wake(drained); }
+
+namespace {
+
+// The CPUs this process may run on, in order.
+std::vector<int> allowed_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+// ~Runtime reports ULTs that keep it waiting this long.
+constexpr std::int64_t kDrainWarnNs = 5'000'000'000;
+
+}  // namespace
+}  // namespace detail
+
+Runtime::Runtime() : Runtime(Config::from_env()) {}
+
+Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
+  cfg.validate();
+  auto* impl = new Impl();
+  impl->owner = this;
+  impl->cfg = cfg;
+  impl->cfg.stack_size = detail::round_to_pages(cfg.stack_size);
+  const std::vector<int> cpus = detail::allowed_cpus();
+  if (impl->cfg.workers == 0) impl->cfg.workers = cpus.empty() ? 1u : static_cast<unsigned>(cpus.size());
+  detail::install_overflow_handler();
+
+  std::vector<detail::Worker*> ptrs;
+  for (unsigned i = 0; i < impl->cfg.workers; ++i) {
+    impl->workers.push_back(std::make_unique<detail::Worker>(impl, i, impl->cfg.stack_size,
+                                                             impl->cfg.stack_guard));
+    ptrs.push_back(impl->workers.back().get());
+  }
+  impl->sched = std::make_unique<detail::RoundRobinScheduler>(ptrs);
+  for (auto* w : ptrs) w->sched = impl->sched.get();
+  impl_ = impl;
+
+  // One worker per CPU, pinned, when there are enough CPUs; otherwise the
+  // kernel places them.
+  const bool pin = !cpus.empty() && impl->cfg.workers <= cpus.size();
+  unsigned started = 0;
+  try {
+    for (auto* w : ptrs) {
+      w->thread = std::thread([w] { w->loop(); });
+      if (pin) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpus[w->index], &set);
+        pthread_setaffinity_np(w->thread.native_handle(), sizeof set, &set);
+      }
+      ++started;
+    }
+  } catch (const std::system_error& e) {
+    impl->stopping.store(true, std::memory_order_seq_cst);
+    for (unsigned i = 0; i < started; ++i) {
+      ptrs[i]->notify();
+      ptrs[i]->thread.join();
+    }
+    delete impl;
+    impl_ = nullptr;
+    throw ResourceError("quanta: cannot start worker thread " + std::to_string(started) + " of " +
+                        std::to_string(cfg.workers) + ": " + e.what());
+  }
+}
+
+Runtime::~Runtime() {
+  if (!impl_) return;
+  detail::Worker* self = detail::current_worker();
+  if (self && self->rt == impl_) {
+    std::fputs(
+        "quanta: a Runtime is being destroyed by one of its own ULTs; it would wait for itself "
+        "forever (destroy it from the thread that created it)\n",
+        stderr);
+    std::abort();
+  }
+  // Wait for every ULT, joined or detached, to finish.
+  impl_->draining.store(1, std::memory_order_seq_cst);
+  bool warned = false;
+  while (impl_->live.load(std::memory_order_seq_cst) != 0) {
+    detail::futex_wait(impl_->drained, 0, detail::kDrainWarnNs);
+    if (!warned && impl_->live.load(std::memory_order_seq_cst) != 0 &&
+        impl_->drained.load() == 0) {
+      warned = true;
+      std::fprintf(stderr,
+                   "quanta: ~Runtime has waited 5 s for %llu ULT(s) that have not finished "
+                   "(a blocked ULT keeps its runtime alive)\n",
+                   static_cast<unsigned long long>(impl_->live.load()));
+    }
+  }
+  impl_->stopping.store(true, std::memory_order_seq_cst);
+  for (auto& w : impl_->workers) w->notify();
+  for (auto& w : impl_->workers) w->thread.join();
+  delete impl_;
+}
+
+const Config& Runtime::config() const noexcept { return impl_->cfg; }
+
+unsigned Runtime::worker_count() const noexcept {
+  return static_cast<unsigned>(impl_->workers.size());
+}
+
+Runtime* Runtime::current() noexcept {
+  detail::Worker* w = detail::current_worker();
+  return (w && w->current != &w->self) ? w->rt->owner : nullptr;
+}
+
+}  // namespace quanta

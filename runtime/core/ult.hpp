@@ -1,0 +1,54 @@
+// quanta — the ULT control block.
+//
+// It lives at the top of the ULT's own stack (no separate allocation), above
+// its task and its name. It is freed — the whole stack goes back to the pool —
+// when two references are gone:
+//   * the execution reference, dropped by whichever context runs right after
+//     the ULT's final switch (never by the ULT itself: it cannot free the stack
+//     it stands on), and
+//   * the handle reference, dropped by JoinHandle::join/detach/destructor.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "quanta/detail/task.hpp"
+#include "stack/stack.hpp"
+
+namespace quanta::detail {
+
+struct Worker;
+struct RuntimeCore;
+
+// The part of the C++ ABI's per-thread exception state that must travel with
+// a ULT: the chain of exceptions being handled (a ULT may be switched out
+// inside a catch block) and the count of exceptions in flight.
+struct EhState {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
+struct Ult {
+  void* sp = nullptr;           // saved context (arch/context.h)
+  Ult* next = nullptr;          // link in a run queue, inbox or wait list
+  Worker* worker = nullptr;     // the worker it runs or last ran on
+  RuntimeCore* rt = nullptr;
+  TaskBase* task = nullptr;
+  std::uint64_t id = 0;
+  int priority = kDefaultPriority;
+  const char* name = nullptr;   // NUL-terminated, in the ULT's memory; may be null
+  StackMem stack;               // null base for a worker's own (kernel) context
+  const std::uint64_t* canary = nullptr;  // canary stacks only
+  EhState eh;
+  void* asan_fake_stack = nullptr;
+
+  std::atomic<std::uint32_t> refs{2};  // execution + handle
+  std::atomic<std::uint32_t> done{0};  // 1 once the task has run (futex word)
+  std::atomic<Ult*> waiter{nullptr};   // the joiner, kKernelWaiter, or kDoneMark
+};
+
+// Markers stored in Ult::waiter.
+inline Ult* const kKernelWaiter = reinterpret_cast<Ult*>(std::uintptr_t{1});
+inline Ult* const kDoneMark = reinterpret_cast<Ult*>(std::uintptr_t{2});
+
+}  // namespace quanta::detail

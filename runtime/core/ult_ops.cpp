@@ -1,0 +1,262 @@
+// quanta — creating, starting, joining and releasing ULTs; this_thread.
+#include "core/ult_ops.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <thread>
+
+#include "arch/context.h"
+#include "core/clock.hpp"
+#include "core/futex.hpp"
+#include "core/runtime_core.hpp"
+#include "core/sanitizer.hpp"
+#include "quanta/error.hpp"
+#include "quanta/runtime.hpp"
+#include "quanta/thread.hpp"
+#include "sched/scheduler.hpp"
+#include "stack/stack.hpp"
+
+namespace quanta::detail {
+namespace {
+
+// What a ULT's stack must keep free below its control block, task and name.
+constexpr std::size_t kMinUsableStack = 8 * 1024;
+constexpr std::uint64_t kIdBlock = 1024;
+
+std::atomic<std::uint64_t> g_next_id{1};
+
+RuntimeCore* core_of(Runtime& rt) noexcept { return &rt.impl(); }
+
+void free_stack(const StackMem& s) noexcept {
+  Worker* w = current_worker();
+  if (w && s.size == w->stacks.stack_size())
+    w->stacks.put(s);
+  else
+    StackPool::instance().release(s);
+}
+
+void report_detached_error(const Ult* u) noexcept {
+  std::string what = "an exception not derived from std::exception";
+  try {
+    std::rethrow_exception(u->task->error);
+  } catch (const std::exception& e) {
+    what = std::string("\"") + e.what() + "\"";
+  } catch (...) {
+  }
+  std::fprintf(stderr, "quanta: detached ULT %llu \"%s\" ended with an uncaught exception: %s\n",
+               static_cast<unsigned long long>(u->id), u->name ? u->name : "", what.c_str());
+}
+
+bool join_commit(void* arg, Ult* self) noexcept {
+  Ult* target = static_cast<Ult*>(arg);
+  Ult* expected = nullptr;
+  // Fails only when the target finished meanwhile (waiter == kDoneMark).
+  return target->waiter.compare_exchange_strong(expected, self, std::memory_order_acq_rel,
+                                                std::memory_order_acquire);
+}
+
+bool sleep_commit(void* arg, Ult* self) noexcept {
+  current_worker()->add_timer(*static_cast<const std::int64_t*>(arg), self);
+  return true;
+}
+
+bool on_ult(Worker* w) noexcept { return w && w->current != &w->self; }
+
+}  // namespace
+
+std::uint64_t reserve_ult_ids(std::uint64_t count) noexcept {
+  return g_next_id.fetch_add(count, std::memory_order_relaxed);
+}
+
+void wake(Ult* u) noexcept {
+  Worker* w = current_worker();
+  if (w && w->rt == u->rt)
+    w->make_runnable(u);
+  else
+    u->rt->sched->push_remote(u, u->worker);
+}
+
+void ult_main(void* arg) noexcept {
+  Ult* u = static_cast<Ult*>(arg);
+  asan_finish_switch(nullptr);
+  current_worker()->run_after();
+
+  u->task->run(u->task);
+
+  u->done.store(1, std::memory_order_release);
+  Ult* joiner = u->waiter.exchange(kDoneMark, std::memory_order_acq_rel);
+  if (joiner == kKernelWaiter)
+    futex_wake(u->done);
+  else if (joiner)
+    wake(joiner);
+  u->rt->ult_finished();
+  current_worker()->exit_current();
+}
+
+Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::size_t align,
+                void** task_mem) {
+  Worker* w = current_worker();
+  RuntimeCore* core = rt ? core_of(*rt) : (on_ult(w) ? w->rt : nullptr);
+  if (!core) {
+    throw UsageError(
+        "quanta: spawn without a Runtime was called from a kernel thread; expected a call from "
+        "a ULT, or pass the runtime: ThreadBuilder().spawn(rt, fn)");
+  }
+  if (attrs.priority < kMinPriority || attrs.priority > kMaxPriority) {
+    throw ConfigError("quanta: priority " + std::to_string(attrs.priority) +
+                      " is outside the accepted range [" + std::to_string(kMinPriority) + ", " +
+                      std::to_string(kMaxPriority) + "]");
+  }
+  std::size_t stack_size = attrs.stack_size ? attrs.stack_size : core->cfg.stack_size;
+  if (stack_size < kMinStackSize || stack_size > kMaxStackSize) {
+    throw ConfigError("quanta: stack_size " + std::to_string(stack_size) +
+                      " bytes is outside the accepted range [" + std::to_string(kMinStackSize) +
+                      ", " + std::to_string(kMaxStackSize) + "]");
+  }
+  stack_size = round_to_pages(stack_size);
+
+  const bool local = w && w->rt == core && w->stacks.stack_size() == stack_size;
+  StackMem s = local ? w->stacks.get() : StackPool::instance().allocate(stack_size, core->cfg.stack_guard);
+  asan_unpoison(s.base, s.size);
+
+  // Top of the stack: control block, then task, then name; the context below.
+  const auto top = reinterpret_cast<std::uintptr_t>(s.top());
+  const std::uintptr_t ult_at = (top - sizeof(Ult)) & ~std::uintptr_t{63};
+  const std::uintptr_t task_align = std::max<std::size_t>(align, 16);
+  const std::uintptr_t task_at = (ult_at - size) & ~(task_align - 1);
+  const std::size_t name_bytes = attrs.name ? attrs.name_len + 1 : 0;
+  const std::uintptr_t name_at = task_at - name_bytes;
+  const std::uintptr_t ctx_top = name_at & ~std::uintptr_t{15};
+  if (size > s.size || name_bytes > s.size ||
+      ctx_top < reinterpret_cast<std::uintptr_t>(s.base) + kMinUsableStack) {
+    free_stack(s);
+    throw ConfigError("quanta: the ULT's function object (" + std::to_string(size) +
+                      " bytes) and name (" + std::to_string(name_bytes) + " bytes) leave less than " +
+                      std::to_string(kMinUsableStack) + " bytes of its " + std::to_string(s.size) +
+                      "-byte stack; expected a larger stack_size");
+  }
+
+  Ult* u = ::new (reinterpret_cast<void*>(ult_at)) Ult();
+  u->rt = core;
+  u->priority = attrs.priority;
+  u->stack = s;
+  if (attrs.name) {
+    char* name = reinterpret_cast<char*>(name_at);
+    std::memcpy(name, attrs.name, attrs.name_len);
+    name[attrs.name_len] = '\0';
+    u->name = name;
+  }
+  if (!s.guarded) {
+    auto* canary = reinterpret_cast<std::uint64_t*>(s.base);
+    *canary = kStackCanary;
+    u->canary = canary;
+  }
+  if (local) {
+    if (w->next_id == w->id_limit) {
+      w->next_id = reserve_ult_ids(kIdBlock);
+      w->id_limit = w->next_id + kIdBlock;
+    }
+    u->id = w->next_id++;
+  } else {
+    u->id = reserve_ult_ids(1);
+  }
+  u->sp = quanta_ctx_make(reinterpret_cast<void*>(ctx_top), &ult_main, u);
+  *task_mem = reinterpret_cast<void*>(task_at);
+  return u;
+}
+
+void ult_abandon(Ult* u) noexcept {
+  StackMem s = u->stack;
+  u->~Ult();
+  free_stack(s);
+}
+
+void ult_start(Ult* u, TaskBase* task) noexcept {
+  u->task = task;
+  u->rt->live.fetch_add(1, std::memory_order_relaxed);
+  Worker* w = current_worker();
+  if (w && w->rt == u->rt)
+    w->make_runnable(u);
+  else
+    u->rt->sched->push_remote(u, nullptr);
+}
+
+void ult_join(Ult* u) {
+  if (u->done.load(std::memory_order_acquire)) return;
+  Worker* w = current_worker();
+  if (!on_ult(w)) {
+    Ult* expected = nullptr;
+    if (u->waiter.compare_exchange_strong(expected, kKernelWaiter, std::memory_order_acq_rel)) {
+      while (u->done.load(std::memory_order_acquire) == 0) futex_wait(u->done, 0);
+    }
+    while (u->done.load(std::memory_order_acquire) == 0) {
+      // Finished between the two checks: done is stored before waiter.
+    }
+    return;
+  }
+  if (w->current == u) {
+    throw UsageError("quanta: ULT " + std::to_string(u->id) +
+                     " tried to join itself; expected a handle of another ULT");
+  }
+  w->park_current(&join_commit, u);
+  // Woken by the finisher, or the commit saw it done: either way, finished.
+  while (u->done.load(std::memory_order_acquire) == 0) {
+  }
+}
+
+void ult_release(Ult* u) noexcept {
+  if (u->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (TaskBase* t = u->task) {
+    if (!t->joined && t->error) report_detached_error(u);
+    t->destroy(t);
+  }
+  StackMem s = u->stack;
+  u->~Ult();
+  free_stack(s);
+}
+
+std::uint64_t ult_id(const Ult* u) noexcept { return u->id; }
+
+void sleep_until_ns(std::int64_t deadline_ns) {
+  Worker* w = current_worker();
+  if (!on_ult(w)) {
+    std::this_thread::sleep_until(std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::nanoseconds(deadline_ns))));
+    return;
+  }
+  if (deadline_ns <= now_ns()) return;
+  w->park_current(&sleep_commit, &deadline_ns);
+}
+
+}  // namespace quanta::detail
+
+namespace quanta::this_thread {
+
+void yield() noexcept {
+  using namespace quanta::detail;
+  Worker* w = current_worker();
+  if (!w || w->current == &w->self) {
+    ::sched_yield();
+    return;
+  }
+  Ult* cur = w->current;
+  Ult* next = w->pick(cur->priority);
+  if (!next) return;
+  w->after = After::Requeue;
+  w->after_ult = cur;
+  w->switch_to(next);
+}
+
+std::uint64_t id() noexcept {
+  using namespace quanta::detail;
+  Worker* w = current_worker();
+  return (w && w->current != &w->self) ? w->current->id : 0;
+}
+
+}  // namespace quanta::this_thread

@@ -1,0 +1,221 @@
+// quanta — the worker: switching, picking, parking and the kernel thread loop.
+#include "core/worker.hpp"
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cxxabi.h>
+
+#include "arch/context.h"
+#include "arch/cpu.hpp"
+#include "core/clock.hpp"
+#include "core/futex.hpp"
+#include "core/runtime_core.hpp"
+#include "core/sanitizer.hpp"
+#include "core/ult_ops.hpp"
+#include "sched/scheduler.hpp"
+#include "stack/overflow.hpp"
+
+namespace quanta::detail {
+namespace {
+
+thread_local Worker* tls_worker = nullptr;
+
+// Spins of the idle loop before the kernel thread parks. Short: on a VM a
+// futex wake costs a few microseconds, so spinning much longer only burns CPU.
+constexpr int kIdleSpins = 256;
+
+constexpr std::size_t kAltStackSize = 64 * 1024;
+
+bool timer_later(const TimerEntry& a, const TimerEntry& b) noexcept {
+  return a.deadline_ns > b.deadline_ns;
+}
+
+}  // namespace
+
+// Not inlined and not analysed across calls: the thread pointer it reads must
+// be re-read after every switch (a resumed ULT may be on another kernel thread).
+#if defined(__clang__)
+[[clang::noinline]]
+#else
+[[gnu::noipa]]
+#endif
+Worker* current_worker() noexcept {
+  return tls_worker;
+}
+
+Worker::Worker(RuntimeCore* rt_, unsigned index_, std::size_t stack_size, StackGuard guard)
+    : rt(rt_), index(index_), stacks(stack_size, guard) {
+  self.refs.store(0, std::memory_order_relaxed);
+  timers.reserve(64);
+}
+
+Worker::~Worker() = default;
+
+void Worker::switch_to(Ult* next) noexcept {
+  Ult* prev = current;
+  current = next;
+  next->worker = this;
+  // The C++ exception state is per kernel thread; it must follow the ULT.
+  prev->eh = *eh_globals;
+  *eh_globals = next->eh;
+  if (prev->canary && *prev->canary != kStackCanary) report_stack_overflow(prev, true);
+  switches.store(switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  asan_start_switch(after == After::Exit ? nullptr : &prev->asan_fake_stack, next->stack.base,
+                    next->stack.size);
+  quanta_ctx_switch(&prev->sp, next->sp);
+  // Resumed: `this` is the worker that switched away, not necessarily ours.
+  asan_finish_switch(prev->asan_fake_stack);
+  current_worker()->run_after();
+}
+
+void Worker::run_after() noexcept {
+  const After a = after;
+  after = After::None;
+  Ult* u = after_ult;
+  switch (a) {
+    case After::None:
+      return;
+    case After::Requeue:
+      sched->push_local(*this, u);
+      return;
+    case After::Park:
+      if (!park_commit(park_arg, u)) sched->push_local(*this, u);
+      return;
+    case After::Exit:
+      ult_release(u);
+      return;
+  }
+}
+
+Ult* Worker::pick(int min_priority) noexcept {
+  if (inbox.maybe_nonempty()) {
+    for (Ult* u = inbox.take_all(); u;) {
+      Ult* n = u->next;
+      sched->push_local(*this, u);
+      u = n;
+    }
+  }
+  if (!timers.empty()) {
+    const std::int64_t now = now_ns();
+    while (!timers.empty() && timers.front().deadline_ns <= now) {
+      std::pop_heap(timers.begin(), timers.end(), timer_later);
+      Ult* u = timers.back().ult;
+      timers.pop_back();
+      sched->push_local(*this, u);
+    }
+  }
+  return sched->pop_local(*this, min_priority);
+}
+
+void Worker::park_current(ParkCommit commit, void* arg) noexcept {
+  Ult* cur = current;
+  Ult* next = pick(kMinPriority);
+  if (!next) next = &self;
+  after = After::Park;
+  after_ult = cur;
+  park_commit = commit;
+  park_arg = arg;
+  switch_to(next);
+}
+
+void Worker::make_runnable(Ult* u) noexcept { sched->push_local(*this, u); }
+
+void Worker::exit_current() noexcept {
+  Ult* cur = current;
+  Ult* next = pick(kMinPriority);
+  if (!next) next = &self;
+  after = After::Exit;
+  after_ult = cur;
+  switch_to(next);
+  __builtin_trap();  // a finished ULT is never resumed
+}
+
+void Worker::add_timer(std::int64_t deadline_ns, Ult* u) {
+  timers.push_back(TimerEntry{deadline_ns, u});
+  std::push_heap(timers.begin(), timers.end(), timer_later);
+}
+
+void Worker::notify() noexcept {
+  if (parked.load(std::memory_order_seq_cst) != 0 &&
+      parked.exchange(0, std::memory_order_seq_cst) == 1) {
+    futex_wake(parked, 1);
+  }
+}
+
+void Worker::loop() {
+  tls_worker = this;
+  tid = static_cast<int>(::syscall(SYS_gettid));
+  eh_globals = reinterpret_cast<EhState*>(abi::__cxa_get_globals());
+  current = &self;
+
+  // The kernel thread's own stack, for the sanitizer's bookkeeping.
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    std::size_t size = 0;
+    pthread_attr_getstack(&attr, &addr, &size);
+    self.stack.base = static_cast<char*>(addr);
+    self.stack.size = size;
+    pthread_attr_destroy(&attr);
+  }
+
+  // The overflow reporter runs here: a ULT that hit its guard page has no
+  // stack left to run a handler on.
+  altstack = ::mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                    -1, 0);
+  if (altstack != MAP_FAILED) {
+    stack_t ss{};
+    ss.ss_sp = altstack;
+    ss.ss_size = kAltStackSize;
+    ::sigaltstack(&ss, nullptr);
+  } else {
+    altstack = nullptr;
+  }
+
+  for (;;) {
+    if (Ult* next = pick(kMinPriority)) {
+      after = After::None;
+      switch_to(next);
+      continue;
+    }
+    if (rt->stopping.load(std::memory_order_acquire)) break;
+
+    bool work = false;
+    for (int i = 0; i < kIdleSpins && !work; ++i) {
+      work = inbox.maybe_nonempty() || rt->stopping.load(std::memory_order_relaxed);
+      arch::cpu_relax();
+    }
+    if (work) continue;
+    std::int64_t timeout = -1;
+    if (!timers.empty()) {
+      timeout = timers.front().deadline_ns - now_ns();
+      if (timeout <= 0) continue;
+    }
+    // Dekker with notify(): publish "parked", then re-check for work.
+    parked.store(1, std::memory_order_seq_cst);
+    if (inbox.nonempty_seq_cst() || rt->stopping.load(std::memory_order_seq_cst)) {
+      parked.store(0, std::memory_order_relaxed);
+      continue;
+    }
+    parks.store(parks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    futex_wait(parked, 1, timeout);
+    parked.store(0, std::memory_order_relaxed);
+  }
+
+  if (altstack) {
+    stack_t ss{};
+    ss.ss_flags = SS_DISABLE;
+    ::sigaltstack(&ss, nullptr);
+    ::munmap(altstack, kAltStackSize);
+    altstack = nullptr;
+  }
+  stacks.drain();
+  tls_worker = nullptr;
+}
+
+}  // namespace quanta::detail

@@ -1,0 +1,105 @@
+// quanta — a worker: one kernel thread running ULTs.
+//
+// Every switch goes through Worker::switch_to, which records what must happen
+// to the ULT being left *after* the switch (the After action) and runs it on
+// the next context. This is how quanta avoids the classic lost/duplicated
+// wake-up of user-level threads: a ULT that parks is published to wakers only
+// once it no longer runs on its stack, exactly like Go's park_m runs the
+// unlock function on g0 after the goroutine is off its stack.
+//
+// Stacks code runs on:
+//   * ULT code, runtime calls made by it (yield, park, spawn) and the After
+//     actions run on ULT stacks;
+//   * the worker loop (finding work, parking the kernel thread) runs on the
+//     kernel thread's own stack, `Worker::self` being its context;
+//   * the SIGSEGV overflow reporter runs on the worker's sigaltstack.
+// Locks: no runtime lock is ever held across a switch.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "core/ult.hpp"
+#include "sched/run_queue.hpp"
+#include "stack/stack.hpp"
+
+namespace quanta::detail {
+
+struct RuntimeCore;
+class Scheduler;
+
+// What happens to the ULT a worker just switched away from.
+enum class After : std::uint8_t {
+  None,     // nothing (it was the worker's own context)
+  Requeue,  // runnable again (yield)
+  Park,     // blocked: run park_commit; if it returns false, runnable again
+  Exit,     // finished: drop its execution reference
+};
+
+using ParkCommit = bool (*)(void* arg, Ult* self) noexcept;
+
+struct TimerEntry {
+  std::int64_t deadline_ns;
+  Ult* ult;
+};
+
+struct alignas(128) Worker {
+  Worker(RuntimeCore* rt, unsigned index, std::size_t stack_size, StackGuard guard);
+  ~Worker();
+
+  RuntimeCore* const rt;
+  const unsigned index;
+  Scheduler* sched = nullptr;
+  Ult* current = nullptr;  // the running ULT, or &self
+  Ult self;                // the kernel thread's own context
+
+  After after = After::None;
+  Ult* after_ult = nullptr;
+  ParkCommit park_commit = nullptr;
+  void* park_arg = nullptr;
+
+  RunQueue rq;
+  Inbox inbox;
+  std::vector<TimerEntry> timers;  // min-heap on deadline; owner only
+  StackCache stacks;
+  EhState* eh_globals = nullptr;   // this kernel thread's C++ EH state
+
+  std::uint64_t next_id = 0, id_limit = 0;  // block of ULT ids reserved by this worker
+  std::atomic<std::uint32_t> parked{0};     // futex word: 1 while the thread sleeps
+  int tid = 0;
+  void* altstack = nullptr;
+  std::thread thread;
+
+  // Counters (owner writes, anyone reads).
+  std::atomic<std::uint64_t> switches{0};
+  std::atomic<std::uint64_t> parks{0};
+
+  // --- owner-only operations (called on this worker's thread) ---
+  // Runs `next` now; `after`/`after_ult` must already be set. When this
+  // returns the caller has been resumed, possibly on another worker: reload
+  // anything worker-specific through current_worker().
+  void switch_to(Ult* next) noexcept;
+  // Picks the next ULT to run with priority >= min_priority (drains the inbox
+  // and expired timers first); nullptr when there is none.
+  Ult* pick(int min_priority) noexcept;
+  // Parks the current ULT; `commit(arg, self)` runs after the switch away.
+  void park_current(ParkCommit commit, void* arg) noexcept;
+  // Makes u runnable on this worker.
+  void make_runnable(Ult* u) noexcept;
+  [[noreturn]] void exit_current() noexcept;
+  void add_timer(std::int64_t deadline_ns, Ult* u);
+  void run_after() noexcept;
+  void loop();
+
+  // --- any thread ---
+  // Wakes the kernel thread if it is parked.
+  void notify() noexcept;
+};
+
+// The worker whose thread is calling, or nullptr. Never cache the result
+// across a switch: a resumed ULT may be on another worker.
+Worker* current_worker() noexcept;
+
+}  // namespace quanta::detail
