@@ -1,5 +1,6 @@
 // quanta — Config: defaults, validation and QUANTA_* environment variables.
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -12,7 +13,9 @@ namespace quanta {
 namespace {
 
 std::string range(unsigned long long lo, unsigned long long hi) {
-  return "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%llu, %llu]", lo, hi);
+  return buf;
 }
 
 [[noreturn]] void bad_env(const char* var, std::string_view value, const std::string& expected) {

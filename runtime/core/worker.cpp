@@ -40,7 +40,7 @@ bool timer_later(const TimerEntry& a, const TimerEntry& b) noexcept {
 // Not inlined and not analysed across calls: the thread pointer it reads must
 // be re-read after every switch (a resumed ULT may be on another kernel thread).
 #if defined(__clang__)
-[[clang::noinline]]
+__attribute__((noinline))
 #else
 [[gnu::noipa]]
 #endif

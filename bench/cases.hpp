@@ -1,0 +1,36 @@
+// The measured cases of quanta-bench. Each function does the case's setup
+// (contexts, a runtime) and returns its batch runner, which owns that setup;
+// the operation each counts is stated beside it.
+#pragma once
+#include "sampling.hpp"
+
+namespace qbench {
+
+// quanta_ctx_switch ping-pong between two contexts; per switch.
+Batch quanta_raw_switch();
+// Boost.Context jump_fcontext ping-pong between two contexts; per switch.
+Batch boost_fcontext_switch();
+// The same two switches, made by two contexts running one loop (one call
+// site, as in a runtime); per switch.
+Batch quanta_same_site_switch();
+Batch boost_fcontext_same_site_switch();
+
+// Two ULTs on one worker (no preemption), each yielding ops / 2 times; per
+// yield.
+Batch quanta_yield();
+// Two fibers on one thread, each yielding ops / 2 times; per yield.
+Batch boost_fiber_yield();
+// Two kernel threads passing a turn with std::mutex + std::condition_variable;
+// per handoff.
+Batch std_thread_handoff();
+
+// Spawn of a ULT returning 1 and join of it, from inside a ULT on one worker;
+// per spawn+join.
+Batch quanta_spawn_join();
+// Construction of an empty fiber and join of it, from inside a fiber; per
+// construct+join.
+Batch boost_fiber_spawn_join();
+// std::thread construction with an empty function and join; per create+join.
+Batch std_thread_spawn_join();
+
+}  // namespace qbench

@@ -1,0 +1,79 @@
+// The JSON form of a run.
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "report.hpp"
+
+namespace qbench {
+namespace {
+
+std::string quote(std::string_view s) {
+  std::string r = "\"";
+  for (const char c : s) {
+    switch (c) {
+      case '"': r += "\\\""; break;
+      case '\\': r += "\\\\"; break;
+      case '\n': r += "\\n"; break;
+      case '\t': r += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+          r += buf;
+        } else {
+          r += c;
+        }
+    }
+  }
+  return r + "\"";
+}
+
+// Finite doubles only (every value here is a positive time or ratio).
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+void measured(std::ostream& out, const Measured& m) {
+  const Stats& s = m.stats;
+  out << "{\"impl\": " << quote(m.impl) << ", \"median_ns\": " << num(s.median_ns)
+      << ", \"min_ns\": " << num(s.min_ns) << ", \"max_ns\": " << num(s.max_ns)
+      << ", \"samples\": " << s.samples << ", \"ops_per_sample\": " << s.ops_per_sample << "}";
+}
+
+}  // namespace
+
+bool write_json(const std::string& path, const Run& run) {
+  std::ofstream out(path);
+  if (!out) return false;
+  const MachineInfo& m = run.machine;
+  out << "{\n  \"machine\": {\"cpu_model\": " << quote(m.cpu_model)
+      << ", \"logical_cpus\": " << m.logical_cpus << ", \"kernel\": " << quote(m.kernel)
+      << ", \"compiler\": " << quote(m.compiler) << ", \"build_type\": " << quote(m.build_type)
+      << "},\n";
+  out << "  \"quick\": " << (run.quick ? "true" : "false") << ",\n";
+  out << "  \"quanta_config\": " << quote(run.quanta_config) << ",\n";
+  out << "  \"unit\": \"ns/op\",\n";
+  out << "  \"rows\": [";
+  for (std::size_t i = 0; i < run.rows.size(); ++i) {
+    const Row& r = run.rows[i];
+    out << (i ? ",\n" : "\n") << "    {\"benchmark\": " << quote(r.benchmark) << ",\n     \"quanta\": ";
+    measured(out, r.quanta);
+    out << ",\n     \"peer\": ";
+    measured(out, r.peer);
+    const auto s = r.speedup();
+    out << ",\n     \"ratio\": " << num(r.ratio()) << ", \"speedup\": " << (s ? num(*s) : "null")
+        << "}";
+  }
+  out << "\n  ],\n  \"notes\": [";
+  for (std::size_t i = 0; i < run.notes.size(); ++i) out << (i ? ", " : "") << quote(run.notes[i]);
+  out << "]\n}\n";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+}  // namespace qbench

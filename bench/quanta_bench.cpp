@@ -1,0 +1,215 @@
+// quanta-bench: quanta against its peers, measured in one process, printed as
+// one table (and optionally written as JSON).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cases.hpp"
+#include "machine_info.hpp"
+#include "report.hpp"
+
+namespace qbench {
+namespace {
+
+struct CaseSpec {
+  const char* impl;
+  Batch (*make)();
+  std::uint64_t ops;  // per sample in a full run
+};
+
+struct RowSpec {
+  const char* benchmark;
+  CaseSpec quanta;
+  CaseSpec peer;
+};
+
+// Batch sizes keep one sample between a few and ~200 ms on a 2-CPU VM; the
+// kernel-thread peers get small batches because each op costs microseconds.
+// Ops of the two-sided cases (switch, yield, handoff) must be even.
+const CaseSpec kQuantaSwitch{"quanta_ctx_switch", quanta_raw_switch, 2'000'000};
+const CaseSpec kQuantaYield{"quanta yield", quanta_yield, 200'000};
+const CaseSpec kQuantaSpawn{"quanta spawn+join", quanta_spawn_join, 20'000};
+
+const RowSpec kRows[] = {
+    {"raw switch (one call site)", {"quanta_ctx_switch", quanta_same_site_switch, 2'000'000},
+     {"Boost.Context fcontext", boost_fcontext_same_site_switch, 2'000'000}},
+    {"raw switch (two call sites)", kQuantaSwitch,
+     {"Boost.Context fcontext", boost_fcontext_switch, 2'000'000}},
+    {"yield (2 ULTs, 1 worker)", kQuantaYield, {"Boost.Fiber", boost_fiber_yield, 200'000}},
+    {"yield (2 ULTs, 1 worker)", kQuantaYield,
+     {"std::thread mutex+condvar", std_thread_handoff, 10'000}},
+    {"spawn+join", kQuantaSpawn, {"Boost.Fiber", boost_fiber_spawn_join, 20'000}},
+    {"spawn+join", kQuantaSpawn, {"std::thread", std_thread_spawn_join, 500}},
+};
+
+struct Note {
+  const char* benchmark;
+  const char* text;
+};
+const Note kNotes[] = {
+    {"raw switch (one call site)",
+     "raw switch (one call site): per switch between two contexts running the same loop, "
+     "as ULTs do in a runtime (quanta_ctx_switch vs jump_fcontext)."},
+    {"raw switch (two call sites)",
+     "raw switch (two call sites): per switch of a ping-pong whose sides switch from "
+     "different code; quanta_ctx_switch resumes with `ret`, which the return-stack predictor "
+     "gets wrong here and right in a runtime (see docs/performance.md)."},
+    {"yield (2 ULTs, 1 worker)",
+     "yield: per yield of 2 ULTs on 1 worker vs 2 fibers on 1 thread; std::thread: per "
+     "handoff between 2 threads through std::mutex + std::condition_variable."},
+    {"spawn+join",
+     "spawn+join: per spawn+join from inside a ULT (returning 1) vs from inside a fiber "
+     "(empty); std::thread: per create+join of an empty thread."},
+};
+
+constexpr int kSamples = 15;
+constexpr int kQuickSamples = 3;
+constexpr std::uint64_t kQuickDivisor = 20;
+
+struct Options {
+  bool quick = false;
+  std::string json_path;
+  std::string filter;
+};
+
+void usage(std::ostream& out) {
+  out << "usage: quanta-bench [--quick] [--json FILE] [--filter SUBSTR]\n"
+         "  --quick          "
+      << kQuickSamples << " samples of 1/" << kQuickDivisor
+      << " batches (smoke test; timings are rough)\n"
+         "  --json FILE      also write the results, with min/max per case, to FILE\n"
+         "  --filter SUBSTR  only rows whose \"benchmark peer\" contains SUBSTR "
+         "(case-insensitive)\n"
+         "rows:\n";
+  for (const RowSpec& r : kRows) out << "  " << r.benchmark << " / " << r.peer.impl << "\n";
+}
+
+// Returns false (after printing why) when the arguments are not usable.
+bool parse(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--quick") {
+      o.quick = true;
+    } else if ((a == "--json" || a == "--filter") && i + 1 < argc) {
+      (a == "--json" ? o.json_path : o.filter) = argv[++i];
+    } else if (a == "--help" || a == "-h") {
+      usage(std::cout);
+      std::exit(0);
+    } else {
+      std::cerr << "quanta-bench: unexpected argument '" << a << "'\n";
+      usage(std::cerr);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool selected(const RowSpec& r, const std::string& filter) {
+  return filter.empty() ||
+         lower(std::string(r.benchmark) + " " + r.peer.impl).find(lower(filter)) !=
+             std::string::npos;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  Options opt;
+  if (!parse(argc, argv, opt)) return 2;
+
+  std::vector<const RowSpec*> rows;
+  for (const RowSpec& r : kRows) {
+    if (selected(r, opt.filter)) rows.push_back(&r);
+  }
+  if (rows.empty()) {
+    std::cerr << "quanta-bench: no row matches --filter '" << opt.filter << "'\n";
+    usage(std::cerr);
+    return 2;
+  }
+
+  const bool progress = isatty(STDERR_FILENO) != 0;
+  const int samples = opt.quick ? kQuickSamples : kSamples;
+  auto ops_of = [&](const CaseSpec& c) {
+    // Kept even: the two-sided cases split ops between two parties.
+    return opt.quick ? std::max<std::uint64_t>(c.ops / kQuickDivisor, 20) & ~std::uint64_t{1}
+                     : c.ops;
+  };
+
+  Run result;
+  result.machine = machine_info();
+  result.quick = opt.quick;
+  result.quanta_config = "Config{workers=1, preempt=false} for the yield and spawn+join rows";
+
+  // Rows of one benchmark are sampled together, their cases interleaved; a
+  // case shared by several rows (quanta's) is measured once.
+  std::vector<std::string_view> benchmarks;
+  for (const RowSpec* r : rows) {
+    if (std::find(benchmarks.begin(), benchmarks.end(), r->benchmark) == benchmarks.end()) {
+      benchmarks.push_back(r->benchmark);
+    }
+  }
+  for (const std::string_view bench : benchmarks) {
+    std::vector<const CaseSpec*> specs;
+    for (const RowSpec* r : rows) {
+      if (r->benchmark != bench) continue;
+      for (const CaseSpec* c : {&r->quanta, &r->peer}) {
+        const bool seen = std::any_of(specs.begin(), specs.end(),
+                                      [&](const CaseSpec* s) { return s->make == c->make; });
+        if (!seen) specs.push_back(c);
+      }
+    }
+    if (progress) std::cerr << "measuring " << bench << " ...\n";
+    std::vector<Stats> stats;
+    {
+      std::vector<Case> cases;
+      for (const CaseSpec* c : specs) cases.push_back({c->make(), ops_of(*c)});
+      stats = sample_interleaved(cases, samples);
+    }  // setup (runtimes, contexts) released here
+    auto stats_of = [&](const CaseSpec& c) {
+      for (std::size_t i = 0; i < specs.size(); ++i) {
+        if (specs[i]->make == c.make) return Measured{c.impl, stats[i]};
+      }
+      return Measured{c.impl, {}};
+    };
+    for (const RowSpec* r : rows) {
+      if (r->benchmark != bench) continue;
+      result.rows.push_back({r->benchmark, stats_of(r->quanta), stats_of(r->peer)});
+    }
+  }
+  for (const Note& n : kNotes) {
+    const bool shown = std::any_of(rows.begin(), rows.end(), [&](const RowSpec* r) {
+      return std::string_view(r->benchmark) == n.benchmark;
+    });
+    if (shown) result.notes.emplace_back(n.text);
+  }
+
+  print_table(std::cout, result);
+  if (!opt.json_path.empty() && !write_json(opt.json_path, result)) {
+    std::cerr << "quanta-bench: cannot write " << opt.json_path << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace qbench
+
+int main(int argc, char** argv) {
+  try {
+    return qbench::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "quanta-bench: " << e.what() << "\n";
+    return 1;
+  }
+}

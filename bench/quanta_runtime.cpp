@@ -1,0 +1,57 @@
+// quanta runtime cases: ULT yield and spawn+join on one worker. Each batch is
+// timed by a driver ULT so that no kernel-thread wake-up is counted.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <quanta/quanta.hpp>
+
+#include "cases.hpp"
+
+namespace qbench {
+namespace {
+
+std::shared_ptr<quanta::Runtime> one_worker_runtime() {
+  quanta::Config cfg;
+  cfg.workers = 1;
+  cfg.preempt = false;
+  return std::make_shared<quanta::Runtime>(cfg);
+}
+
+}  // namespace
+
+Batch quanta_yield() {
+  return [rt = one_worker_runtime()](std::uint64_t ops) {
+    // The driver is parked in join while the two yielders alternate.
+    return rt
+        ->spawn([&runtime = *rt, ops] {
+          const std::uint64_t each = ops / 2;
+          auto body = [each] {
+            for (std::uint64_t i = 0; i < each; ++i) quanta::this_thread::yield();
+          };
+          const auto t0 = Clock::now();
+          auto a = runtime.spawn(body);
+          auto b = runtime.spawn(body);
+          a.join();
+          b.join();
+          return Clock::now() - t0;
+        })
+        .join();
+  };
+}
+
+Batch quanta_spawn_join() {
+  return [rt = one_worker_runtime()](std::uint64_t ops) {
+    return rt
+        ->spawn([&runtime = *rt, ops] {
+          const auto t0 = Clock::now();
+          for (std::uint64_t i = 0; i < ops; ++i) {
+            int v = runtime.spawn([] { return 1; }).join();
+            benchmark::DoNotOptimize(v);
+          }
+          return Clock::now() - t0;
+        })
+        .join();
+  };
+}
+
+}  // namespace qbench
