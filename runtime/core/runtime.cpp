@@ -10,6 +10,7 @@
 #include <system_error>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/futex.hpp"
 #include "core/runtime_core.hpp"
 #include "quanta/error.hpp"
@@ -21,7 +22,18 @@ namespace quanta {
 
 namespace detail {
 
-void RuntimeCore::futex_wake_drained() noexcept { futex_wake(drained); }
+void RuntimeCore::futex_wake_drained() noexcept {
+  // One wake per recount of the destroyer, not one per finished ULT.
+  if (drained.exchange(1, std::memory_order_relaxed) == 0) futex_wake(drained);
+}
+
+std::uint64_t RuntimeCore::live_ults() const noexcept {
+  std::uint64_t finished_sum = 0, spawned_sum = 0;
+  for (auto& w : workers) finished_sum += w->finished.load(std::memory_order_acquire);
+  for (auto& w : workers) spawned_sum += w->spawned.load(std::memory_order_acquire);
+  spawned_sum += external_spawned.load(std::memory_order_acquire);
+  return spawned_sum - finished_sum;
+}
 
 namespace {
 
@@ -39,6 +51,8 @@ std::vector<int> allowed_cpus() {
 
 // ~Runtime reports ULTs that keep it waiting this long.
 constexpr std::int64_t kDrainWarnNs = 5'000'000'000;
+// ~Runtime re-counts live ULTs at least this often while it waits.
+constexpr std::int64_t kDrainPollNs = 2'000'000;
 
 }  // namespace
 }  // namespace detail
@@ -62,7 +76,10 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
     ptrs.push_back(impl->workers.back().get());
   }
   impl->sched = std::make_unique<detail::RoundRobinScheduler>(ptrs);
-  for (auto* w : ptrs) w->sched = impl->sched.get();
+  for (auto* w : ptrs) {
+    w->sched = impl->sched.get();
+    w->rr_local = impl->cfg.scheduler == SchedulerKind::RoundRobin;
+  }
   impl_ = impl;
 
   // One worker per CPU, pinned, when there are enough CPUs; otherwise the
@@ -105,17 +122,19 @@ Runtime::~Runtime() {
   }
   // Wait for every ULT, joined or detached, to finish.
   impl_->draining.store(1, std::memory_order_seq_cst);
+  const std::int64_t start = detail::now_ns();
   bool warned = false;
-  while (impl_->live.load(std::memory_order_seq_cst) != 0) {
-    detail::futex_wait(impl_->drained, 0, detail::kDrainWarnNs);
-    if (!warned && impl_->live.load(std::memory_order_seq_cst) != 0 &&
-        impl_->drained.load() == 0) {
+  for (std::uint64_t live; (live = impl_->live_ults()) != 0;) {
+    if (!warned && detail::now_ns() - start > detail::kDrainWarnNs) {
       warned = true;
       std::fprintf(stderr,
                    "quanta: ~Runtime has waited 5 s for %llu ULT(s) that have not finished "
                    "(a blocked ULT keeps its runtime alive)\n",
-                   static_cast<unsigned long long>(impl_->live.load()));
+                   static_cast<unsigned long long>(live));
     }
+    impl_->drained.store(0, std::memory_order_relaxed);
+    if (impl_->live_ults() == 0) break;
+    detail::futex_wait(impl_->drained, 0, detail::kDrainPollNs);
   }
   impl_->stopping.store(true, std::memory_order_seq_cst);
   for (auto& w : impl_->workers) w->notify();

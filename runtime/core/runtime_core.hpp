@@ -18,18 +18,28 @@ struct RuntimeCore {
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<Scheduler> sched;
 
-  std::atomic<std::uint64_t> live{0};      // ULTs started and not yet finished
+  // Live ULTs are counted without a shared atomic on the hot path: each
+  // worker counts the ULTs spawned on it and the ULTs that finished on it
+  // (owner-only counters), kernel threads count into `external_spawned`.
+  // live = external + sum(spawned) - sum(finished); see live_ults().
+  std::atomic<std::uint64_t> external_spawned{0};
   std::atomic<std::uint32_t> draining{0};  // ~Runtime is waiting for live == 0
   std::atomic<std::uint32_t> drained{0};   // futex word ~Runtime waits on
   std::atomic<bool> stopping{false};       // workers may exit once idle
 
-  // A ULT of this runtime finished its task.
-  void ult_finished() noexcept {
-    if (live.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
-        draining.load(std::memory_order_seq_cst)) {
-      drained.store(1, std::memory_order_seq_cst);
-      futex_wake_drained();
-    }
+  // ULTs started and not finished. Exact when it returns 0: every counter is
+  // monotonic, the finished counters are read first (each finish is a
+  // release store made after its ULT's spawn was counted), so
+  // sum(finished) as read <= finished(t) <= spawned(t) <= sum(spawned) as
+  // read, and equality means none was live at time t.
+  std::uint64_t live_ults() const noexcept;
+
+  // A ULT of this runtime finished its task on worker w.
+  void ult_finished(Worker& w) noexcept {
+    w.finished.store(w.finished.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    // The destroyer also polls, so a draining flag seen late costs it at
+    // most one poll interval, never a hang.
+    if (draining.load(std::memory_order_relaxed)) futex_wake_drained();
   }
   void futex_wake_drained() noexcept;
 };

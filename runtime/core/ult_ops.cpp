@@ -32,8 +32,7 @@ std::atomic<std::uint64_t> g_next_id{1};
 
 RuntimeCore* core_of(Runtime& rt) noexcept { return &rt.impl(); }
 
-void free_stack(const StackMem& s) noexcept {
-  Worker* w = current_worker();
+void free_stack(const StackMem& s, Worker* w) noexcept {
   if (w && s.size == w->stacks.stack_size())
     w->stacks.put(s);
   else
@@ -73,8 +72,9 @@ std::uint64_t reserve_ult_ids(std::uint64_t count) noexcept {
   return g_next_id.fetch_add(count, std::memory_order_relaxed);
 }
 
-void wake(Ult* u) noexcept {
-  Worker* w = current_worker();
+void wake(Ult* u) noexcept { wake_from(current_worker(), u); }
+
+void wake_from(Worker* w, Ult* u) noexcept {
   if (w && w->rt == u->rt)
     w->make_runnable(u);
   else
@@ -90,12 +90,11 @@ void ult_main(void* arg) noexcept {
 
   u->done.store(1, std::memory_order_release);
   Ult* joiner = u->waiter.exchange(kDoneMark, std::memory_order_acq_rel);
-  if (joiner == kKernelWaiter)
-    futex_wake(u->done);
-  else if (joiner)
-    wake(joiner);
-  u->rt->ult_finished();
-  current_worker()->exit_current();
+  if (joiner == kKernelWaiter) futex_wake(u->done);
+  Worker* w = current_worker();
+  if (joiner && joiner != kKernelWaiter) wake_from(w, joiner);
+  u->rt->ult_finished(*w);
+  w->exit_current();
 }
 
 Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::size_t align,
@@ -112,13 +111,16 @@ Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::siz
                       " is outside the accepted range [" + std::to_string(kMinPriority) + ", " +
                       std::to_string(kMaxPriority) + "]");
   }
-  std::size_t stack_size = attrs.stack_size ? attrs.stack_size : core->cfg.stack_size;
-  if (stack_size < kMinStackSize || stack_size > kMaxStackSize) {
-    throw ConfigError("quanta: stack_size " + std::to_string(stack_size) +
-                      " bytes is outside the accepted range [" + std::to_string(kMinStackSize) +
-                      ", " + std::to_string(kMaxStackSize) + "]");
+  std::size_t stack_size = core->cfg.stack_size;  // validated and page-rounded already
+  if (attrs.stack_size) {
+    if (attrs.stack_size < kMinStackSize || attrs.stack_size > kMaxStackSize) {
+      throw ConfigError("quanta: stack_size " + std::to_string(attrs.stack_size) +
+                        " bytes is outside the accepted range [" +
+                        std::to_string(kMinStackSize) + ", " + std::to_string(kMaxStackSize) +
+                        "]");
+    }
+    stack_size = round_to_pages(attrs.stack_size);
   }
-  stack_size = round_to_pages(stack_size);
 
   const bool local = w && w->rt == core && w->stacks.stack_size() == stack_size;
   StackMem s = local ? w->stacks.get() : StackPool::instance().allocate(stack_size, core->cfg.stack_guard);
@@ -134,7 +136,7 @@ Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::siz
   const std::uintptr_t ctx_top = name_at & ~std::uintptr_t{15};
   if (size > s.size || name_bytes > s.size ||
       ctx_top < reinterpret_cast<std::uintptr_t>(s.base) + kMinUsableStack) {
-    free_stack(s);
+    free_stack(s, w);
     throw ConfigError("quanta: the ULT's function object (" + std::to_string(size) +
                       " bytes) and name (" + std::to_string(name_bytes) + " bytes) leave less than " +
                       std::to_string(kMinUsableStack) + " bytes of its " + std::to_string(s.size) +
@@ -173,17 +175,19 @@ Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::siz
 void ult_abandon(Ult* u) noexcept {
   StackMem s = u->stack;
   u->~Ult();
-  free_stack(s);
+  free_stack(s, current_worker());
 }
 
 void ult_start(Ult* u, TaskBase* task) noexcept {
   u->task = task;
-  u->rt->live.fetch_add(1, std::memory_order_relaxed);
   Worker* w = current_worker();
-  if (w && w->rt == u->rt)
+  if (w && w->rt == u->rt) {
+    w->spawned.store(w->spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     w->make_runnable(u);
-  else
+  } else {
+    u->rt->external_spawned.fetch_add(1, std::memory_order_relaxed);
     u->rt->sched->push_remote(u, nullptr);
+  }
 }
 
 void ult_join(Ult* u) {
@@ -209,15 +213,21 @@ void ult_join(Ult* u) {
   }
 }
 
-void ult_release(Ult* u) noexcept {
-  if (u->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+void ult_release(Ult* u) noexcept { ult_release_on(u, nullptr, false); }
+
+void ult_release_on(Ult* u, Worker* w, bool w_known) noexcept {
+  // Holding the last reference needs no read-modify-write: nobody else can
+  // drop one any more.
+  if (u->refs.load(std::memory_order_acquire) != 1 &&
+      u->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    return;
   if (TaskBase* t = u->task) {
     if (!t->joined && t->error) report_detached_error(u);
     t->destroy(t);
   }
   StackMem s = u->stack;
   u->~Ult();
-  free_stack(s);
+  free_stack(s, w_known ? w : current_worker());
 }
 
 std::uint64_t ult_id(const Ult* u) noexcept { return u->id; }

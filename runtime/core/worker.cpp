@@ -81,22 +81,22 @@ void Worker::run_after() noexcept {
     case After::None:
       return;
     case After::Requeue:
-      sched->push_local(*this, u);
+      make_runnable(u);
       return;
     case After::Park:
-      if (!park_commit(park_arg, u)) sched->push_local(*this, u);
+      if (!park_commit(park_arg, u)) make_runnable(u);
       return;
     case After::Exit:
-      ult_release(u);
+      ult_release_on(u, this, true);
       return;
   }
 }
 
-Ult* Worker::pick(int min_priority) noexcept {
+void Worker::take_inbox_and_timers() noexcept {
   if (inbox.maybe_nonempty()) {
     for (Ult* u = inbox.take_all(); u;) {
       Ult* n = u->next;
-      sched->push_local(*this, u);
+      make_runnable(u);
       u = n;
     }
   }
@@ -106,11 +106,14 @@ Ult* Worker::pick(int min_priority) noexcept {
       std::pop_heap(timers.begin(), timers.end(), timer_later);
       Ult* u = timers.back().ult;
       timers.pop_back();
-      sched->push_local(*this, u);
+      make_runnable(u);
     }
   }
-  return sched->pop_local(*this, min_priority);
 }
+
+Ult* Worker::pop_policy(int min_priority) noexcept { return sched->pop_local(*this, min_priority); }
+
+void Worker::push_policy(Ult* u) noexcept { sched->push_local(*this, u); }
 
 void Worker::park_current(ParkCommit commit, void* arg) noexcept {
   Ult* cur = current;
@@ -122,8 +125,6 @@ void Worker::park_current(ParkCommit commit, void* arg) noexcept {
   park_arg = arg;
   switch_to(next);
 }
-
-void Worker::make_runnable(Ult* u) noexcept { sched->push_local(*this, u); }
 
 void Worker::exit_current() noexcept {
   Ult* cur = current;

@@ -52,6 +52,9 @@ struct alignas(128) Worker {
   RuntimeCore* const rt;
   const unsigned index;
   Scheduler* sched = nullptr;
+  // Set when the policy is round-robin, whose local queue is `rq`: the hot
+  // paths then use the queue directly instead of a virtual call.
+  bool rr_local = false;
   Ult* current = nullptr;  // the running ULT, or &self
   Ult self;                // the kernel thread's own context
 
@@ -73,6 +76,8 @@ struct alignas(128) Worker {
   std::thread thread;
 
   // Counters (owner writes, anyone reads).
+  std::atomic<std::uint64_t> spawned{0};   // ULTs started from this worker
+  std::atomic<std::uint64_t> finished{0};  // ULTs that finished on this worker
   std::atomic<std::uint64_t> switches{0};
   std::atomic<std::uint64_t> parks{0};
 
@@ -83,11 +88,23 @@ struct alignas(128) Worker {
   void switch_to(Ult* next) noexcept;
   // Picks the next ULT to run with priority >= min_priority (drains the inbox
   // and expired timers first); nullptr when there is none.
-  Ult* pick(int min_priority) noexcept;
+  Ult* pick(int min_priority) noexcept {
+    if (inbox.maybe_nonempty() || !timers.empty()) [[unlikely]]
+      take_inbox_and_timers();
+    return rr_local ? rq.pop(min_priority) : pop_policy(min_priority);
+  }
+  // Makes u runnable on this worker.
+  void make_runnable(Ult* u) noexcept {
+    if (rr_local)
+      rq.push(u);
+    else
+      push_policy(u);
+  }
   // Parks the current ULT; `commit(arg, self)` runs after the switch away.
   void park_current(ParkCommit commit, void* arg) noexcept;
-  // Makes u runnable on this worker.
-  void make_runnable(Ult* u) noexcept;
+  void take_inbox_and_timers() noexcept;
+  Ult* pop_policy(int min_priority) noexcept;
+  void push_policy(Ult* u) noexcept;
   [[noreturn]] void exit_current() noexcept;
   void add_timer(std::int64_t deadline_ns, Ult* u);
   void run_after() noexcept;
