@@ -1,0 +1,5 @@
+list(APPEND QUANTA_SOURCES
+  runtime/core/config.cpp
+  runtime/core/runtime.cpp
+  runtime/core/ult_ops.cpp
+  runtime/core/worker.cpp)
