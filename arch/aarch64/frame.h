@@ -7,7 +7,7 @@
  *   address), d8-d15 (the low 64 bits of v8-v15; only these must be preserved),
  *   FPCR (per context by quanta's choice, see switch.S).
  *
- * Shared by switch.S and the C++ tests (static_assert'ed there) so that the
+ * Shared by switch.S and the C++ tests (checked in tests/unit/switch_registers_test.cpp) so that the
  * assembly and the C++ view of a saved context can never drift apart.
  *
  * A suspended context is a stack pointer `sp`; the frame lives at sp:

@@ -17,4 +17,9 @@ inline std::uintptr_t signal_sp(const ucontext_t* uc) noexcept {
   return static_cast<std::uintptr_t>(uc->uc_mcontext.sp);
 }
 
+// TPIDR_EL0 (the thread pointer) is not in the signal frame's general
+// registers: rt_sigreturn leaves it alone, so a ULT resumed on another worker
+// keeps that worker's TLS.
+inline void adopt_thread_pointer(ucontext_t*) noexcept {}
+
 }  // namespace quanta::arch

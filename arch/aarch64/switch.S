@@ -148,6 +148,7 @@ quanta_ctx_make:
  * does, trap rather than run off into whatever lies above the stack top.
  * `.cfi_undefined x30` tells unwinders (gdb, libgcc) that the call chain ends;
  * x29 = 0 does the same for frame-pointer walks. No `bti`: reached by `ret`. */
+    .globl  quanta_ctx_trampoline
     .hidden quanta_ctx_trampoline
     .type   quanta_ctx_trampoline, %function
     .p2align 4

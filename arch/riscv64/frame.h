@@ -1,6 +1,6 @@
 /* quanta — riscv64 (RISC-V ELF psABI, LP64D) context frame.
  *
- * Shared by switch.S and the C++ tests (static_assert'ed there) so that the
+ * Shared by switch.S and the C++ tests (checked in tests/unit/switch_registers_test.cpp) so that the
  * assembly and the C++ view of a saved context can never drift apart.
  *
  * A suspended context is a stack pointer `sp`; the frame lives at sp:

@@ -20,4 +20,14 @@ inline std::uintptr_t signal_sp(const ucontext_t* uc) noexcept {
   return static_cast<std::uintptr_t>(uc->uc_mcontext.__gregs[REG_SP]);
 }
 
+// tp (x4) *is* one of the general registers rt_sigreturn restores. A ULT
+// preempted on one worker and resumed from its signal handler on another must
+// return with the new worker's thread pointer, or it would run on the first
+// worker's TLS: write the current tp into the frame.
+inline void adopt_thread_pointer(ucontext_t* uc) noexcept {
+  unsigned long tp;
+  asm volatile("mv %0, tp" : "=r"(tp));
+  uc->uc_mcontext.__gregs[REG_TP] = tp;
+}
+
 }  // namespace quanta::arch

@@ -193,6 +193,7 @@ quanta_ctx_make:
 /* First code a fresh context runs: entry(arg). entry never returns; if it
  * does, trap (`unimp`, SIGILL) rather than run off into whatever follows.
  * `.cfi_undefined ra` tells unwinders (gdb, libgcc) that the call chain ends. */
+    .globl  quanta_ctx_trampoline
     .hidden quanta_ctx_trampoline
     .type   quanta_ctx_trampoline, @function
     .p2align 4

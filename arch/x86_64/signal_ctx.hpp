@@ -14,4 +14,8 @@ inline std::uintptr_t signal_sp(const ucontext_t* uc) noexcept {
   return static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
 }
 
+// The thread pointer (FS base) is not part of the signal frame: rt_sigreturn
+// leaves it alone, so a ULT resumed on another worker keeps that worker's TLS.
+inline void adopt_thread_pointer(ucontext_t*) noexcept {}
+
 }  // namespace quanta::arch

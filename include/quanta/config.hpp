@@ -21,8 +21,10 @@ enum class StackGuard : std::uint8_t {
   Auto,
   // Always a guard page; running out of mappings is a ResourceError.
   Page,
-  // No guard page: a canary word at the stack's low end, checked each time
-  // the ULT switches out. Cheaper in mappings, detects overflow later.
+  // New stacks get no guard page: a canary word at the stack's low end,
+  // checked each time the ULT switches out. Cheaper in mappings, detects
+  // overflow later. (A pooled stack that has a guard page may still be
+  // reused: it only adds protection.)
   Canary,
 };
 

@@ -14,8 +14,9 @@ class ConfigError : public std::invalid_argument {
 };
 
 // The API was used in a way it does not allow: joining an empty JoinHandle,
-// spawning without a Runtime from outside any ULT, destroying a Runtime from
-// one of its own ULTs.
+// a ULT joining itself, spawning without a Runtime from outside any ULT.
+// (Destroying a Runtime from one of its own ULTs cannot throw from a
+// destructor: it is reported on stderr and aborts.)
 class UsageError : public std::logic_error {
  public:
   using std::logic_error::logic_error;

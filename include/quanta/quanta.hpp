@@ -2,5 +2,8 @@
 #pragma once
 #include "quanta/config.hpp"
 #include "quanta/error.hpp"
+#include "quanta/preempt.hpp"
 #include "quanta/runtime.hpp"
 #include "quanta/thread.hpp"
+#include "quanta/topology.hpp"
+#include "quanta/ult_local.hpp"

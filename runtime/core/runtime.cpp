@@ -106,7 +106,22 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
     delete impl;
     impl_ = nullptr;
     throw ResourceError("quanta: cannot start worker thread " + std::to_string(started) + " of " +
-                        std::to_string(cfg.workers) + ": " + e.what());
+                        std::to_string(ptrs.size()) + ": " + e.what());
+  }
+  if (impl->cfg.preempt) {
+    try {
+      impl->monitor = std::make_unique<detail::PreemptMonitor>(impl);
+    } catch (const std::system_error& e) {
+      impl->stopping.store(true, std::memory_order_seq_cst);
+      for (auto* w : ptrs) {
+        w->notify();
+        w->thread.join();
+      }
+      delete impl;
+      impl_ = nullptr;
+      throw ResourceError(std::string("quanta: cannot start the preemption monitor thread: ") +
+                          e.what() + " (Config::preempt = false runs without it)");
+    }
   }
 }
 
@@ -136,6 +151,7 @@ Runtime::~Runtime() {
     if (impl_->live_ults() == 0) break;
     detail::futex_wait(impl_->drained, 0, detail::kDrainPollNs);
   }
+  impl_->monitor.reset();  // no signal may reach a worker thread that is gone
   impl_->stopping.store(true, std::memory_order_seq_cst);
   for (auto& w : impl_->workers) w->notify();
   for (auto& w : impl_->workers) w->thread.join();
@@ -149,8 +165,8 @@ unsigned Runtime::worker_count() const noexcept {
 }
 
 Runtime* Runtime::current() noexcept {
-  detail::Worker* w = detail::current_worker();
-  return (w && w->current != &w->self) ? w->rt->owner : nullptr;
+  const detail::Ult* u = detail::current_ult();
+  return u ? u->rt->owner : nullptr;
 }
 
 }  // namespace quanta

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/worker.hpp"
+#include "preempt/monitor.hpp"
 #include "quanta/config.hpp"
 #include "quanta/runtime.hpp"
 #include "sched/scheduler.hpp"
@@ -26,6 +27,14 @@ struct RuntimeCore {
   std::atomic<std::uint32_t> draining{0};  // ~Runtime is waiting for live == 0
   std::atomic<std::uint32_t> drained{0};   // futex word ~Runtime waits on
   std::atomic<bool> stopping{false};       // workers may exit once idle
+  std::unique_ptr<PreemptMonitor> monitor;  // when cfg.preempt
+  // Tests: a preempted ULT resumes on the next worker instead of its own.
+  std::atomic<bool> preempt_migrate_for_testing{false};
+
+  // A worker left its futex sleep.
+  void worker_unparked() noexcept {
+    if (monitor) monitor->worker_unparked();
+  }
 
   // ULTs started and not finished. Exact when it returns 0: every counter is
   // monotonic, the finished counters are read first (each finish is a

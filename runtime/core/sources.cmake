@@ -1,5 +1,6 @@
 list(APPEND QUANTA_SOURCES
   runtime/core/config.cpp
   runtime/core/runtime.cpp
+  runtime/core/ult_local.cpp
   runtime/core/ult_ops.cpp
   runtime/core/worker.cpp)

@@ -19,6 +19,7 @@ namespace quanta::detail {
 
 struct Worker;
 struct RuntimeCore;
+struct UltLocalSlot;
 
 // The part of the C++ ABI's per-thread exception state that must travel with
 // a ULT: the chain of exceptions being handled (a ULT may be switched out
@@ -40,7 +41,17 @@ struct Ult {
   StackMem stack;               // null base for a worker's own (kernel) context
   const std::uint64_t* canary = nullptr;  // canary stacks only
   EhState eh;
+  int saved_errno = 0;  // errno is per kernel thread; it travels with the ULT
+  UltLocalSlot* locals = nullptr;  // UltLocal<T> values of this ULT
   void* asan_fake_stack = nullptr;
+
+  // Preemption. no_preempt > 0 while the ULT runs runtime code or is inside
+  // a NoPreempt scope; a fresh ULT starts inside the runtime. Only the
+  // ULT's own kernel thread (and its signal handler) touches these.
+  std::atomic<std::uint32_t> no_preempt{1};
+  std::atomic<bool> preempt_pending{false};  // a deferred preemption to take
+  std::uint64_t preempt_taken = 0;
+  std::uint64_t preempt_deferred = 0;
 
   std::atomic<std::uint32_t> refs{2};  // execution + handle
   std::atomic<std::uint32_t> done{0};  // 1 once the task has run (futex word)

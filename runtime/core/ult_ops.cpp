@@ -13,6 +13,8 @@
 #include "arch/context.h"
 #include "core/clock.hpp"
 #include "core/futex.hpp"
+#include "core/no_preempt.hpp"
+#include "core/ult_locals.hpp"
 #include "core/runtime_core.hpp"
 #include "core/sanitizer.hpp"
 #include "quanta/error.hpp"
@@ -86,7 +88,10 @@ void ult_main(void* arg) noexcept {
   asan_finish_switch(nullptr);
   current_worker()->run_after();
 
+  leave_no_preempt(u);  // from here on the application's code runs
   u->task->run(u->task);
+  if (u->locals) destroy_ult_locals(u->locals);  // application destructors, preemptible
+  enter_no_preempt(u);
 
   u->done.store(1, std::memory_order_release);
   Ult* joiner = u->waiter.exchange(kDoneMark, std::memory_order_acq_rel);
@@ -99,7 +104,8 @@ void ult_main(void* arg) noexcept {
 
 Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::size_t align,
                 void** task_mem) {
-  Worker* w = current_worker();
+  RuntimeSection section;
+  Worker* w = section.worker();
   RuntimeCore* core = rt ? core_of(*rt) : (on_ult(w) ? w->rt : nullptr);
   if (!core) {
     throw UsageError(
@@ -173,14 +179,17 @@ Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::siz
 }
 
 void ult_abandon(Ult* u) noexcept {
+  RuntimeSection section;
+  Worker* w = section.worker();
   StackMem s = u->stack;
   u->~Ult();
-  free_stack(s, current_worker());
+  free_stack(s, w);
 }
 
 void ult_start(Ult* u, TaskBase* task) noexcept {
   u->task = task;
-  Worker* w = current_worker();
+  RuntimeSection section;
+  Worker* w = section.worker();
   if (w && w->rt == u->rt) {
     w->spawned.store(w->spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     w->make_runnable(u);
@@ -192,7 +201,8 @@ void ult_start(Ult* u, TaskBase* task) noexcept {
 
 void ult_join(Ult* u) {
   if (u->done.load(std::memory_order_acquire)) return;
-  Worker* w = current_worker();
+  RuntimeSection section;
+  Worker* w = section.worker();
   if (!on_ult(w)) {
     Ult* expected = nullptr;
     if (u->waiter.compare_exchange_strong(expected, kKernelWaiter, std::memory_order_acq_rel)) {
@@ -213,7 +223,10 @@ void ult_join(Ult* u) {
   }
 }
 
-void ult_release(Ult* u) noexcept { ult_release_on(u, nullptr, false); }
+void ult_release(Ult* u) noexcept {
+  RuntimeSection section;
+  ult_release_on(u, section.worker(), true);
+}
 
 void ult_release_on(Ult* u, Worker* w, bool w_known) noexcept {
   // Holding the last reference needs no read-modify-write: nobody else can
@@ -233,7 +246,8 @@ void ult_release_on(Ult* u, Worker* w, bool w_known) noexcept {
 std::uint64_t ult_id(const Ult* u) noexcept { return u->id; }
 
 void sleep_until_ns(std::int64_t deadline_ns) {
-  Worker* w = current_worker();
+  RuntimeSection section;
+  Worker* w = section.worker();
   if (!on_ult(w)) {
     std::this_thread::sleep_until(std::chrono::steady_clock::time_point(
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -250,12 +264,13 @@ namespace quanta::this_thread {
 
 void yield() noexcept {
   using namespace quanta::detail;
-  Worker* w = current_worker();
-  if (!w || w->current == &w->self) {
+  RuntimeSection section;
+  Ult* cur = section.ult();
+  if (!cur) {
     ::sched_yield();
     return;
   }
-  Ult* cur = w->current;
+  Worker* w = section.worker();
   Ult* next = w->pick(cur->priority);
   if (!next) return;
   w->after = After::Requeue;
@@ -264,9 +279,8 @@ void yield() noexcept {
 }
 
 std::uint64_t id() noexcept {
-  using namespace quanta::detail;
-  Worker* w = current_worker();
-  return (w && w->current != &w->self) ? w->current->id : 0;
+  const detail::Ult* u = detail::current_ult();
+  return u ? u->id : 0;
 }
 
 }  // namespace quanta::this_thread

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cxxabi.h>
 
@@ -24,6 +26,7 @@ namespace quanta::detail {
 namespace {
 
 thread_local Worker* tls_worker = nullptr;
+thread_local Ult* tls_ult = nullptr;  // the current ULT; null for `self`
 
 // Spins of the idle loop before the kernel thread parks. Short: on a VM a
 // futex wake costs a few microseconds, so spinning much longer only burns CPU.
@@ -48,6 +51,15 @@ Worker* current_worker() noexcept {
   return tls_worker;
 }
 
+#if defined(__clang__)
+__attribute__((noinline))
+#else
+[[gnu::noipa]]
+#endif
+Ult* current_ult() noexcept {
+  return tls_ult;
+}
+
 Worker::Worker(RuntimeCore* rt_, unsigned index_, std::size_t stack_size, StackGuard guard)
     : rt(rt_), index(index_), stacks(stack_size, guard) {
   self.refs.store(0, std::memory_order_relaxed);
@@ -60,9 +72,16 @@ void Worker::switch_to(Ult* next) noexcept {
   Ult* prev = current;
   current = next;
   next->worker = this;
+  in_ult.store(next != &self, std::memory_order_relaxed);
+  tls_ult = next != &self ? next : nullptr;
+  running_priority.store(next->priority, std::memory_order_relaxed);
+  // A preemption deferred while prev ran is void once prev gives up the worker.
+  prev->preempt_pending.store(false, std::memory_order_relaxed);
   // The C++ exception state is per kernel thread; it must follow the ULT.
   prev->eh = *eh_globals;
   *eh_globals = next->eh;
+  prev->saved_errno = *errno_ptr;  // so is errno
+  *errno_ptr = next->saved_errno;
   if (prev->canary && *prev->canary != kStackCanary) report_stack_overflow(prev, true);
   switches.store(switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   asan_start_switch(after == After::Exit ? nullptr : &prev->asan_fake_stack, next->stack.base,
@@ -108,6 +127,8 @@ void Worker::take_inbox_and_timers() noexcept {
       timers.pop_back();
       make_runnable(u);
     }
+    next_deadline_ns.store(timers.empty() ? INT64_MAX : timers.front().deadline_ns,
+                           std::memory_order_relaxed);
   }
 }
 
@@ -139,6 +160,7 @@ void Worker::exit_current() noexcept {
 void Worker::add_timer(std::int64_t deadline_ns, Ult* u) {
   timers.push_back(TimerEntry{deadline_ns, u});
   std::push_heap(timers.begin(), timers.end(), timer_later);
+  next_deadline_ns.store(timers.front().deadline_ns, std::memory_order_relaxed);
 }
 
 void Worker::notify() noexcept {
@@ -151,8 +173,12 @@ void Worker::notify() noexcept {
 void Worker::loop() {
   tls_worker = this;
   tid = static_cast<int>(::syscall(SYS_gettid));
+  if (pthread_getcpuclockid(pthread_self(), &cpu_clock) == 0)
+    cpu_clock_ready.store(true, std::memory_order_release);
   eh_globals = reinterpret_cast<EhState*>(abi::__cxa_get_globals());
+  errno_ptr = &errno;
   current = &self;
+  self.priority = kMinPriority;
 
   // The kernel thread's own stack, for the sanitizer's bookkeeping.
   pthread_attr_t attr;
@@ -170,12 +196,17 @@ void Worker::loop() {
   altstack = ::mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                     -1, 0);
   if (altstack != MAP_FAILED) {
+    altstack_size = kAltStackSize;
     stack_t ss{};
     ss.ss_sp = altstack;
     ss.ss_size = kAltStackSize;
     ::sigaltstack(&ss, nullptr);
   } else {
     altstack = nullptr;
+    std::fprintf(stderr,
+                 "quanta: worker %u has no signal stack (mmap of %zu bytes failed); a stack "
+                 "overflow on it will crash without the overflow report\n",
+                 index, kAltStackSize);
   }
 
   for (;;) {
@@ -205,7 +236,8 @@ void Worker::loop() {
     }
     parks.store(parks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     futex_wait(parked, 1, timeout);
-    parked.store(0, std::memory_order_relaxed);
+    parked.store(0, std::memory_order_seq_cst);
+    rt->worker_unparked();
   }
 
   if (altstack) {

@@ -15,6 +15,8 @@
 //   * the SIGSEGV overflow reporter runs on the worker's sigaltstack.
 // Locks: no runtime lock is ever held across a switch.
 #pragma once
+#include <time.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -68,12 +70,26 @@ struct alignas(128) Worker {
   std::vector<TimerEntry> timers;  // min-heap on deadline; owner only
   StackCache stacks;
   EhState* eh_globals = nullptr;   // this kernel thread's C++ EH state
+  int* errno_ptr = nullptr;        // this kernel thread's errno
 
   std::uint64_t next_id = 0, id_limit = 0;  // block of ULT ids reserved by this worker
   std::atomic<std::uint32_t> parked{0};     // futex word: 1 while the thread sleeps
   int tid = 0;
+  clockid_t cpu_clock{};                     // this thread's CPU-time clock
+  std::atomic<bool> cpu_clock_ready{false};  // cpu_clock and tid are set
   void* altstack = nullptr;
+  std::size_t altstack_size = 0;
   std::thread thread;
+
+  // Read by the preemption monitor (owner writes, relaxed).
+  std::atomic<std::uint8_t> in_ult{0};           // a ULT (not `self`) is current
+  std::atomic<int> running_priority{0};          // priority of the current ULT
+  std::atomic<std::int64_t> next_deadline_ns{INT64_MAX};  // earliest timer
+
+  // Preemption counters: `sent` written by the monitor, the others by the owner.
+  std::atomic<std::uint64_t> preempt_sent{0};
+  std::atomic<std::uint64_t> preempt_taken{0};
+  std::atomic<std::uint64_t> preempt_deferred{0};
 
   // Counters (owner writes, anyone reads).
   std::atomic<std::uint64_t> spawned{0};   // ULTs started from this worker
@@ -116,7 +132,14 @@ struct alignas(128) Worker {
 };
 
 // The worker whose thread is calling, or nullptr. Never cache the result
-// across a switch: a resumed ULT may be on another worker.
+// across a switch: a resumed ULT may be on another worker. A ULT that is not
+// inside a RuntimeSection may even be preempted and moved between this call
+// and the next instruction: to find the calling ULT use current_ult().
 Worker* current_worker() noexcept;
+
+// The calling ULT, or nullptr on a kernel thread or a worker's own context.
+// One thread-local load, so it is right even if a preemption moves the ULT
+// just before or after it.
+Ult* current_ult() noexcept;
 
 }  // namespace quanta::detail

@@ -3,6 +3,7 @@
 // count-leading-zeros. Owned by one worker; no synchronisation.
 #pragma once
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 
 #include "core/ult.hpp"
@@ -14,10 +15,13 @@ class RunQueue {
   static constexpr int kLevels = kMaxPriority + 1;
   static_assert(kLevels <= 32, "the level bitmap is 32 bits");
 
-  bool empty() const noexcept { return mask_ == 0; }
+  bool empty() const noexcept { return mask() == 0; }
   std::size_t size() const noexcept { return size_; }
   // Highest non-empty level; -1 when empty.
-  int top_priority() const noexcept { return mask_ ? 31 - __builtin_clz(mask_) : -1; }
+  int top_priority() const noexcept { return top_of(mask()); }
+  // Any thread (the preemption monitor): the highest non-empty level as of
+  // some recent moment.
+  int top_priority_estimate() const noexcept { return top_of(mask()); }
 
   void push(Ult* u) noexcept {
     const int p = u->priority;
@@ -26,7 +30,7 @@ class RunQueue {
       tail_[p]->next = u;
     } else {
       head_[p] = u;
-      mask_ |= 1u << p;
+      mask_.store(mask() | (1u << p), std::memory_order_relaxed);
     }
     tail_[p] = u;
     ++size_;
@@ -41,7 +45,7 @@ class RunQueue {
     head_[p] = u->next;
     if (!head_[p]) {
       tail_[p] = nullptr;
-      mask_ &= ~(1u << p);
+      mask_.store(mask() & ~(1u << p), std::memory_order_relaxed);
     }
     --size_;
     u->next = nullptr;
@@ -49,7 +53,11 @@ class RunQueue {
   }
 
  private:
-  std::uint32_t mask_ = 0;
+  static int top_of(std::uint32_t m) noexcept { return m ? 31 - __builtin_clz(m) : -1; }
+  // Written by the owner only (plain load + store); atomic so that the
+  // preemption monitor may read it.
+  std::uint32_t mask() const noexcept { return mask_.load(std::memory_order_relaxed); }
+  std::atomic<std::uint32_t> mask_{0};
   std::size_t size_ = 0;
   Ult* head_[kLevels] = {};
   Ult* tail_[kLevels] = {};

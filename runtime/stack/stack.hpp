@@ -80,7 +80,7 @@ class StackPool {
     std::vector<StackMem> cold;  // pages returned to the kernel
   };
   Bucket& bucket(std::size_t size);
-  void map_slab(std::size_t size, bool guarded, Bucket& b);
+  void map_slab(std::size_t size, bool guarded, bool page_only, Bucket& b);
   void release_locked(const StackMem& s) noexcept;
 
   std::mutex mu_;

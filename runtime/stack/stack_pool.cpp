@@ -66,7 +66,7 @@ StackPool::Bucket& StackPool::bucket(std::size_t size) {
   return buckets_.back();
 }
 
-void StackPool::map_slab(std::size_t size, bool guarded, Bucket& b) {
+void StackPool::map_slab(std::size_t size, bool guarded, bool page_only, Bucket& b) {
   const std::size_t page = page_size();
   const std::size_t stride = size + (guarded ? page : 0);
   std::size_t n = slab_count(stride);
@@ -89,7 +89,7 @@ void StackPool::map_slab(std::size_t size, bool guarded, Bucket& b) {
       int err = errno;
       // Out of mappings: what is left of the slab becomes canary stacks.
       guard_budget_ = guarded_live_;
-      if (i == 0) {
+      if (i == 0 && page_only) {
         ::munmap(mem, n * stride);
         throw ResourceError("quanta: cannot add a guard page to a ULT stack: mprotect: " +
                             std::string(std::strerror(err)) + " (guarded stacks: " +
@@ -98,9 +98,16 @@ void StackPool::map_slab(std::size_t size, bool guarded, Bucket& b) {
                             "); use StackGuard::Canary / QUANTA_STACK_GUARD=canary or raise "
                             "vm.max_map_count");
       }
+      // The rest of the slab becomes canary stacks (StackGuard::Auto), each
+      // still separated by the unused guard-sized gap.
       for (; i < n; ++i, p += stride) {
-        // The slab's unused tail stays mapped but is never handed out: it is
-        // small (one slab) and only happens once the budget is gone.
+        StackMem c;
+        c.guarded = false;
+        c.base = p + page;
+        c.size = size;
+        ++canary_live_;
+        b.hot.push_back(c);
+        hot_bytes_ += size;
       }
       break;
     }
@@ -138,7 +145,7 @@ StackMem StackPool::allocate(std::size_t size, StackGuard mode) {
         "; use StackGuard::Auto or Canary (QUANTA_STACK_GUARD=auto|canary) or raise "
         "vm.max_map_count");
   }
-  map_slab(size, guarded, b);
+  map_slab(size, guarded, mode == StackGuard::Page, b);
   StackMem s = take(b.hot, true);
   if (!s.base) {
     throw ResourceError("quanta: cannot allocate a ULT stack of " + std::to_string(size) +
@@ -191,9 +198,14 @@ StackCache::~StackCache() { drain(); }
 
 StackMem StackCache::get() {
   if (count_ == 0) {
-    // Refill a batch so the next spawns stay off the depot's mutex.
+    // Refill a batch so the next spawns stay off the depot's mutex; a
+    // failure after the first stack only makes the batch smaller.
     StackPool& pool = StackPool::instance();
-    for (std::size_t i = 0; i < kBatch; ++i) items_[count_++] = pool.allocate(size_, mode_);
+    items_[count_++] = pool.allocate(size_, mode_);
+    try {
+      for (std::size_t i = 1; i < kBatch; ++i) items_[count_++] = pool.allocate(size_, mode_);
+    } catch (const ResourceError&) {
+    }
   }
   return items_[--count_];
 }

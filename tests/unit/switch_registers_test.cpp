@@ -5,13 +5,40 @@
 
 #include <cfenv>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "arch/context.h"
+#if defined(__x86_64__)
+#include "arch/x86_64/frame.h"
+#elif defined(__aarch64__)
+#include "arch/aarch64/frame.h"
+#elif defined(__riscv)
+#include "arch/riscv64/frame.h"
+#endif
 #include "arch/regs_check.h"
 #include "test_support.hpp"
 
+extern "C" void quanta_ctx_trampoline();
+
 namespace {
+
+// The frame layout the assembly uses keeps the stack aligned as the ABI wants.
+#if defined(__x86_64__)
+static_assert((QUANTA_FRAME_SIZE + 8) % 16 == 0, "frame + return address must keep 16-byte alignment");
+#else
+static_assert(QUANTA_FRAME_SIZE % 16 == 0, "the frame must keep 16-byte alignment");
+#endif
+static_assert(QUANTA_FRAME_PC % 8 == 0 && QUANTA_FRAME_PC <= QUANTA_FRAME_SIZE);
+
+TEST(SwitchRegisters, FreshFrameResumesInTheTrampoline) {
+  alignas(16) static unsigned char stack[4096];
+  void* sp = quanta_ctx_make(stack + sizeof stack - 3, quanta_test_clobber_entry, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(sp) % 16, 0u) << "saved stack pointer alignment";
+  void* pc;
+  std::memcpy(&pc, static_cast<char*>(sp) + QUANTA_FRAME_PC, sizeof pc);
+  EXPECT_EQ(pc, reinterpret_cast<void*>(&quanta_ctx_trampoline));
+}
 
 TEST(SwitchRegisters, AsmCheckPreservesAllCalleeSavedAndFpControl) {
   constexpr std::size_t kStack = 64 * 1024;

@@ -1,0 +1,57 @@
+// quanta — the preemption monitor: one thread per runtime (when preemption
+// is on) that decides which workers to signal.
+//
+// Why a monitor thread and not per-worker timers: a per-thread POSIX timer
+// fires every slice whether or not the ULT switched meanwhile, and each
+// expiry is a signal (about 3.5 µs of CPU on these VMs) on a worker that
+// usually did not need one. The monitor instead samples each worker's switch
+// counter (as Go's sysmon samples schedtick), so a worker whose ULTs switch
+// more often than the slice is never signalled at all, and it sends a signal
+// only when the running ULT has not switched for a whole slice *and* other
+// ULTs wait for that worker. See docs/preemption.md for the measurements.
+//
+// Sampling: every slice/2. When a worker's switch counter stops moving the
+// monitor notes the worker thread's CPU time; two samples (one slice) later,
+// if the counter still has not moved and the thread really spent >= 90% of a
+// slice on a CPU meanwhile, the ULT has overrun: it has run at least one
+// slice, at most about 1.5. (Without the CPU-time check a worker that the
+// kernel merely descheduled — other threads on its CPU — would look stuck.)
+// A signal that was deferred (the ULT was in the runtime, a NoPreempt scope
+// or foreign code) is re-sent with exponential back-off (1, 2, 4 ... 64
+// samples), so a ULT blocked in a long system call is not hit by a storm of
+// EINTRs. When every worker is parked the monitor sleeps until one wakes.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <thread>
+
+namespace quanta::detail {
+
+struct RuntimeCore;
+
+class PreemptMonitor {
+ public:
+  explicit PreemptMonitor(RuntimeCore* rt);
+  ~PreemptMonitor();  // stops and joins the thread
+  PreemptMonitor(const PreemptMonitor&) = delete;
+  PreemptMonitor& operator=(const PreemptMonitor&) = delete;
+
+  // A worker left its futex sleep; wakes the monitor if it sleeps too.
+  // Called by workers.
+  void worker_unparked() noexcept {
+    if (sleeping_.load(std::memory_order_seq_cst) &&
+        sleeping_.exchange(0, std::memory_order_seq_cst) == 1)
+      wake();
+  }
+
+ private:
+  void run();
+  void wake() noexcept;
+
+  RuntimeCore* rt_;
+  std::atomic<std::uint32_t> stop_{0};      // futex word for sampling sleeps
+  std::atomic<std::uint32_t> sleeping_{0};  // futex word: 1 while all workers park
+  std::thread thread_;
+};
+
+}  // namespace quanta::detail

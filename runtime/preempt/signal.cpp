@@ -1,0 +1,134 @@
+// quanta — the preemption signal handler.
+#include "preempt/signal.hpp"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+
+#include "arch/signal_ctx.hpp"
+#include "core/no_preempt.hpp"
+#include "core/runtime_core.hpp"
+#include "core/worker.hpp"
+#include "preempt/safe_points.hpp"
+
+namespace quanta::detail {
+namespace {
+
+struct sigaction g_previous;
+
+void chain(int sig, siginfo_t* info, void* uctx) {
+  if (g_previous.sa_flags & SA_SIGINFO) {
+    if (g_previous.sa_sigaction) g_previous.sa_sigaction(sig, info, uctx);
+  } else if (g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN) {
+    g_previous.sa_handler(sig);
+  }
+}
+
+void count(std::atomic<std::uint64_t>& c) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void on_preempt(int sig, siginfo_t* info, void* uctx) {
+  if (info->si_code != SI_TKILL || info->si_pid != ::getpid()) {
+    chain(sig, info, uctx);
+    return;
+  }
+  const int saved_errno = errno;
+  Worker* w = current_worker();
+  Ult* u = running_ult(w);
+  if (!u) return;  // the worker loop, or not a worker at all
+  auto* uc = static_cast<ucontext_t*>(uctx);
+  if (u->no_preempt.load(std::memory_order_relaxed) != 0 ||
+      !preemptible_pc(arch::signal_pc(uc))) {
+    u->preempt_pending.store(true, std::memory_order_relaxed);
+    ++u->preempt_deferred;
+    count(w->preempt_deferred);
+    errno = saved_errno;
+    return;
+  }
+
+  enter_no_preempt(u);
+  if (Ult* next = w->pick(u->priority)) {
+    ++u->preempt_taken;
+    count(w->preempt_taken);
+    // The kernel blocked the signal for the handler's duration; the ULTs
+    // that run next must not inherit that (see signal.hpp).
+    sigset_t urg;
+    sigemptyset(&urg);
+    sigaddset(&urg, kPreemptSignal);
+    pthread_sigmask(SIG_UNBLOCK, &urg, nullptr);
+    w->after_ult = u;
+    if (w->rt->preempt_migrate_for_testing.load(std::memory_order_relaxed) &&
+        w->rt->workers.size() > 1) {
+      // Tests: resume the ULT on another worker.
+      w->after = After::Park;
+      w->park_commit = [](void* arg, Ult* self) noexcept {
+        auto* from = static_cast<Worker*>(arg);
+        Worker* to = from->rt->workers[(from->index + 1) % from->rt->workers.size()].get();
+        to->inbox.push(self);
+        to->notify();
+        return true;
+      };
+      w->park_arg = w;
+    } else {
+      w->after = After::Requeue;
+    }
+    w->switch_to(next);
+    w = current_worker();  // resumed, maybe on another worker
+  }
+
+  // rt_sigreturn re-installs the sigaltstack saved in the frame: make it ours.
+  if (w->altstack) {
+    uc->uc_stack.ss_sp = w->altstack;
+    uc->uc_stack.ss_size = w->altstack_size;
+    uc->uc_stack.ss_flags = 0;
+  } else {
+    uc->uc_stack.ss_sp = nullptr;
+    uc->uc_stack.ss_size = 0;
+    uc->uc_stack.ss_flags = SS_DISABLE;
+  }
+  arch::adopt_thread_pointer(uc);
+
+  // Leave without taking a pending preemption: this one was just taken.
+  u->preempt_pending.store(false, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  u->no_preempt.store(u->no_preempt.load(std::memory_order_relaxed) - 1,
+                      std::memory_order_relaxed);
+  // Not `errno = saved_errno`: the compiler may reuse errno's address computed
+  // on entry, which after a migration is the old thread's errno.
+  *w->errno_ptr = saved_errno;
+}
+
+}  // namespace
+
+void install_preempt_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    init_safe_points();
+    struct sigaction sa {};
+    sa.sa_sigaction = on_preempt;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(kPreemptSignal, &sa, &g_previous);
+  });
+}
+
+void take_pending_preemption(Ult* u) noexcept {
+  u->preempt_pending.store(false, std::memory_order_relaxed);
+  enter_no_preempt(u);
+  Worker* w = u->worker;  // read inside the section: not moved any more
+  if (Ult* next = w->pick(u->priority)) {
+    ++u->preempt_taken;
+    count(w->preempt_taken);
+    w->after = After::Requeue;
+    w->after_ult = u;
+    w->switch_to(next);
+  }
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  u->no_preempt.store(u->no_preempt.load(std::memory_order_relaxed) - 1,
+                      std::memory_order_relaxed);
+}
+
+}  // namespace quanta::detail
