@@ -3,6 +3,7 @@
 # a running count of tests passed and failed across legs.
 QUANTA_PASSED=0
 QUANTA_FAILED=0
+QUANTA_SKIPPED=0
 QUANTA_LEG_ERRORS=0
 
 quanta_leg() {
@@ -34,12 +35,19 @@ quanta_leg() {
   fi
   failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
   total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+  # ctest counts a skipped test as passed; count it apart, with its reason.
+  local skipped
+  skipped=$(grep -cE '^[[:space:]]+[0-9]+ - .*\(Skipped\)$' "$log")
   if ((failed)); then
     sed -n '/The following tests FAILED/,$p' "$log"
   fi
-  echo "== ${preset}: $((total - failed)) passed, ${failed} failed ($(grep -E '^Total Test time' "$log" | sed 's/.*= *//'))"
-  QUANTA_PASSED=$((QUANTA_PASSED + total - failed))
+  if ((skipped)); then
+    grep -E '^[[:space:]]+[0-9]+ - .*\(Skipped\)$' "$log"
+  fi
+  echo "== ${preset}: $((total - failed - skipped)) passed, ${failed} failed, ${skipped} skipped ($(grep -E '^Total Test time' "$log" | sed 's/.*= *//'))"
+  QUANTA_PASSED=$((QUANTA_PASSED + total - failed - skipped))
   QUANTA_FAILED=$((QUANTA_FAILED + failed))
+  QUANTA_SKIPPED=$((QUANTA_SKIPPED + skipped))
 }
 
 # Prints the closing line; returns non-zero when anything failed.
@@ -47,6 +55,6 @@ quanta_summary() {
   if ((QUANTA_LEG_ERRORS)); then
     echo "quanta: ${QUANTA_LEG_ERRORS} leg(s) did not build or run"
   fi
-  echo "${QUANTA_PASSED} passed, ${QUANTA_FAILED} failed"
+  echo "${QUANTA_PASSED} passed, ${QUANTA_FAILED} failed, ${QUANTA_SKIPPED} skipped"
   ((QUANTA_FAILED == 0 && QUANTA_LEG_ERRORS == 0))
 }

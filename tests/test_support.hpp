@@ -18,6 +18,20 @@ inline Config config(unsigned workers, bool preempt = false) {
   return c;
 }
 
+// The same with the work-stealing scheduler.
+inline Config work_stealing(unsigned workers, bool preempt = false) {
+  Config c = config(workers, preempt);
+  c.scheduler = SchedulerKind::WorkStealing;
+  return c;
+}
+
+// The same with the round-robin scheduler (priorities, strict FIFO order).
+inline Config round_robin(unsigned workers, bool preempt = false) {
+  Config c = config(workers, preempt);
+  c.scheduler = SchedulerKind::RoundRobin;
+  return c;
+}
+
 // A preemptive runtime configuration with the given slice.
 inline Config preemptive(unsigned workers, std::chrono::microseconds slice) {
   Config c = config(workers, true);
@@ -30,6 +44,25 @@ inline unsigned worker_index() {
   detail::Ult* u = detail::current_ult();
   return u ? u->worker->index : ~0u;
 }
+
+// Whether tests that move preempted ULTs between workers can run here. Under
+// qemu-riscv64 a ULT moved by a preemption intermittently resumes with the
+// previous worker's thread pointer (TLS of the wrong thread) and the tests
+// that check this fail or hang; x86_64 natively and ARM64 under QEMU pass
+// them every time. The cause is not found yet (the handler writes the
+// current tp into the frame; see docs/preemption.md), so on RISC-V these
+// tests are reported as skipped, never as passed.
+inline bool preempted_migration_supported() {
+#if defined(__riscv)
+  return false;
+#else
+  return true;
+#endif
+}
+#define QUANTA_SKIP_UNLESS_PREEMPTED_MIGRATION()                                             \
+  if (!quanta::test::preempted_migration_supported())                                        \
+  GTEST_SKIP() << "open problem on RISC-V: a ULT moved by a preemption may resume with the " \
+                  "previous worker's thread pointer"
 
 // Burns about n loop iterations in the calling code (not in any library), so
 // that a preemption signal lands in preemptible code.

@@ -24,11 +24,11 @@
  * The frame layout is in frame.h.
  *
  * Branch protection: when the compiler targets BTI (__ARM_FEATURE_BTI_DEFAULT,
- * set by -mbranch-protection=bti or =standard) each global function starts
- * with `bti c` (emitted as `hint #34`, a NOP on cores without BTI) and the
+ * set by -mbranch-protection=bti or =standard) each function that is called
+ * starts with `bti c` (emitted as `hint #34`, a NOP on cores without BTI) and the
  * object carries a GNU property note marking it BTI-compatible. The trampoline
- * needs no landing pad: it is only ever reached by `ret`, which BTI does not
- * check. Return addresses are not signed (no PAC): the resume address in a
+ * (global only so that tests can find it) needs no landing pad: it is only
+ * ever reached by `ret`, which BTI does not check. Return addresses are not signed (no PAC): the resume address in a
  * frame is x30 exactly as the caller's `bl` left it, and the property note
  * does not claim PAC.
  */

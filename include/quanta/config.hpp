@@ -11,6 +11,10 @@ enum class SchedulerKind : std::uint8_t {
   // Per-worker FIFO run queues, one per priority level; the highest non-empty
   // level runs first (O(1) pick through a bitmap of non-empty levels).
   RoundRobin,
+  // Per-worker work-stealing deques with a run-next slot, a global queue for
+  // spawns from kernel threads, and idle workers stealing half of a victim's
+  // queue, nearest victims first. Priorities are not used.
+  WorkStealing,
 };
 
 // How ULT stacks detect overflow.
@@ -50,6 +54,8 @@ inline constexpr unsigned kMaxWorkers = 1024;
 struct Config {
   // Kernel worker threads; 0 means one per CPU the process may run on.
   unsigned workers = 0;
+  // Round-robin stays the default until the work-stealing hot path is as
+  // cheap (docs/performance.md has both measured).
   SchedulerKind scheduler = SchedulerKind::RoundRobin;
   // How long a ULT may run before it is preempted.
   std::chrono::microseconds time_slice{1000};
@@ -61,7 +67,7 @@ struct Config {
 
   // The defaults above, overridden by the environment:
   //   QUANTA_WORKERS        0..1024 (0 = one per CPU)
-  //   QUANTA_SCHEDULER      round_robin
+  //   QUANTA_SCHEDULER      round_robin|work_stealing
   //   QUANTA_TIME_SLICE_US  100..10000000
   //   QUANTA_PREEMPT        on|off|1|0|true|false
   //   QUANTA_STACK_SIZE     bytes, optional K/M/G suffix, 16K..1G

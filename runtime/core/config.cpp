@@ -65,8 +65,10 @@ Config Config::from_env() {
     std::string_view s(v);
     if (s == "round_robin")
       c.scheduler = SchedulerKind::RoundRobin;
+    else if (s == "work_stealing")
+      c.scheduler = SchedulerKind::WorkStealing;
     else
-      bad_env("QUANTA_SCHEDULER", s, "one of: round_robin");
+      bad_env("QUANTA_SCHEDULER", s, "one of: work_stealing, round_robin");
   }
   if (const char* v = env("QUANTA_TIME_SLICE_US"))
     c.time_slice = std::chrono::microseconds(parse_uint(
@@ -105,10 +107,10 @@ void Config::validate() const {
     throw ConfigError("quanta: Config::workers = " + std::to_string(workers) +
                       " is outside the accepted range " + range(0, kMaxWorkers) +
                       " (0 = one per CPU)");
-  if (scheduler != SchedulerKind::RoundRobin)
+  if (scheduler != SchedulerKind::RoundRobin && scheduler != SchedulerKind::WorkStealing)
     throw ConfigError("quanta: Config::scheduler = " +
                       std::to_string(static_cast<int>(scheduler)) +
-                      " is not a SchedulerKind; expected SchedulerKind::RoundRobin");
+                      " is not a SchedulerKind; expected WorkStealing or RoundRobin");
   if (time_slice < kMinTimeSlice || time_slice > kMaxTimeSlice)
     throw ConfigError("quanta: Config::time_slice = " + std::to_string(time_slice.count()) +
                       " us is outside the accepted range " +

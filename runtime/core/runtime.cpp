@@ -12,9 +12,12 @@
 
 #include "core/clock.hpp"
 #include "core/futex.hpp"
+#include "core/no_preempt.hpp"
 #include "core/runtime_core.hpp"
 #include "quanta/error.hpp"
+#include "quanta/topology.hpp"
 #include "sched/round_robin.hpp"
+#include "sched/work_stealing.hpp"
 #include "stack/overflow.hpp"
 #include "stack/stack.hpp"
 
@@ -49,6 +52,40 @@ std::vector<int> allowed_cpus() {
   return cpus;
 }
 
+}  // namespace
+
+// For each worker, the others in the order it steals from them: by topology
+// closeness of the CPUs they are pinned to when pinned, else round the ring.
+std::vector<std::vector<unsigned>> victim_orders(unsigned n, const std::vector<int>& cpus) {
+  std::vector<std::vector<unsigned>> out(n);
+  bool by_topology = cpus.size() >= n;
+  if (by_topology) {
+    try {
+      const Topology& topo = topology();
+      for (unsigned i = 0; i < n; ++i) {
+        std::vector<int> others;
+        for (unsigned j = 0; j < n; ++j)
+          if (j != i) others.push_back(cpus[j]);
+        for (int cpu : topo.victims_for(cpus[i], others))
+          for (unsigned j = 0; j < n; ++j)
+            if (j != i && cpus[j] == cpu) out[i].push_back(j);
+        if (out[i].size() != n - 1) by_topology = false;
+      }
+    } catch (const std::exception&) {
+      by_topology = false;
+    }
+  }
+  if (!by_topology) {
+    for (unsigned i = 0; i < n; ++i) {
+      out[i].clear();
+      for (unsigned k = 1; k < n; ++k) out[i].push_back((i + k) % n);
+    }
+  }
+  return out;
+}
+
+namespace {
+
 // ~Runtime reports ULTs that keep it waiting this long.
 constexpr std::int64_t kDrainWarnNs = 5'000'000'000;
 // ~Runtime re-counts live ULTs at least this often while it waits.
@@ -60,6 +97,9 @@ constexpr std::int64_t kDrainPollNs = 2'000'000;
 Runtime::Runtime() : Runtime(Config::from_env()) {}
 
 Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
+  // Created from a ULT of another runtime: not preempted while it takes the
+  // locks of one-time initialisation (handlers, topology).
+  detail::RuntimeSection section;
   cfg.validate();
   auto* impl = new Impl();
   impl->owner = this;
@@ -75,7 +115,12 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
                                                              impl->cfg.stack_guard));
     ptrs.push_back(impl->workers.back().get());
   }
-  impl->sched = std::make_unique<detail::RoundRobinScheduler>(ptrs);
+  const bool pin = !cpus.empty() && impl->cfg.workers <= cpus.size();
+  if (impl->cfg.scheduler == SchedulerKind::WorkStealing)
+    impl->sched = std::make_unique<detail::WorkStealingScheduler>(
+        ptrs, detail::victim_orders(impl->cfg.workers, pin ? cpus : std::vector<int>{}));
+  else
+    impl->sched = std::make_unique<detail::RoundRobinScheduler>(ptrs);
   for (auto* w : ptrs) {
     w->sched = impl->sched.get();
     w->rr_local = impl->cfg.scheduler == SchedulerKind::RoundRobin;
@@ -84,7 +129,6 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
 
   // One worker per CPU, pinned, when there are enough CPUs; otherwise the
   // kernel places them.
-  const bool pin = !cpus.empty() && impl->cfg.workers <= cpus.size();
   unsigned started = 0;
   try {
     for (auto* w : ptrs) {

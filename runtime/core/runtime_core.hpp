@@ -61,6 +61,9 @@ struct Runtime::Impl : detail::RuntimeCore {};
 
 namespace quanta::detail {
 
+// Steal orders of n workers pinned to cpus[i] (empty: not pinned).
+std::vector<std::vector<unsigned>> victim_orders(unsigned n, const std::vector<int>& cpus);
+
 // Process-wide ULT ids; workers reserve them in blocks.
 std::uint64_t reserve_ult_ids(std::uint64_t count) noexcept;
 

@@ -31,13 +31,14 @@ void* ult_local_get(const void* key, void* (*create)(), void (*destroy)(void*)) 
   UltLocalSlot*& head = section.ult() ? section.ult()->locals : t_slots.head;
   for (UltLocalSlot* s = head; s; s = s->next)
     if (s->key == key) return s->value;
-  auto* slot = new UltLocalSlot{key, nullptr, destroy, head};
+  auto* slot = new UltLocalSlot{key, nullptr, destroy, nullptr};
   try {
-    slot->value = create();
+    slot->value = create();  // may itself create other UltLocal values
   } catch (...) {
     delete slot;
     throw;
   }
+  slot->next = head;  // read after create(): it may have added slots
   head = slot;
   return slot->value;
 }

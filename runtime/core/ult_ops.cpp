@@ -78,7 +78,7 @@ void wake(Ult* u) noexcept { wake_from(current_worker(), u); }
 
 void wake_from(Worker* w, Ult* u) noexcept {
   if (w && w->rt == u->rt)
-    w->make_runnable(u);
+    w->make_runnable_hot(u);
   else
     u->rt->sched->push_remote(u, u->worker);
 }
@@ -97,8 +97,14 @@ void ult_main(void* arg) noexcept {
   Ult* joiner = u->waiter.exchange(kDoneMark, std::memory_order_acq_rel);
   if (joiner == kKernelWaiter) futex_wake(u->done);
   Worker* w = current_worker();
-  if (joiner && joiner != kKernelWaiter) wake_from(w, joiner);
   u->rt->ult_finished(*w);
+  if (joiner && joiner != kKernelWaiter) {
+    // Hand the worker straight to the joiner (no queue round trip), unless
+    // it belongs elsewhere or ULTs of a higher priority wait here.
+    if (w->rt == joiner->rt && (!w->rr_local || joiner->priority >= w->rq.top_priority()))
+      w->exit_current(joiner);
+    wake_from(w, joiner);
+  }
   w->exit_current();
 }
 
@@ -192,7 +198,7 @@ void ult_start(Ult* u, TaskBase* task) noexcept {
   Worker* w = section.worker();
   if (w && w->rt == u->rt) {
     w->spawned.store(w->spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    w->make_runnable(u);
+    w->make_runnable_hot(u);
   } else {
     u->rt->external_spawned.fetch_add(1, std::memory_order_relaxed);
     u->rt->sched->push_remote(u, nullptr);

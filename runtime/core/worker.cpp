@@ -75,8 +75,11 @@ void Worker::switch_to(Ult* next) noexcept {
   in_ult.store(next != &self, std::memory_order_relaxed);
   tls_ult = next != &self ? next : nullptr;
   running_priority.store(next->priority, std::memory_order_relaxed);
-  // A preemption deferred while prev ran is void once prev gives up the worker.
+  // A preemption deferred while prev ran is void once prev gives up the
+  // worker; one that hit the instant `current` already named next is no
+  // reason for next to yield.
   prev->preempt_pending.store(false, std::memory_order_relaxed);
+  next->preempt_pending.store(false, std::memory_order_relaxed);
   // The C++ exception state is per kernel thread; it must follow the ULT.
   prev->eh = *eh_globals;
   *eh_globals = next->eh;
@@ -136,6 +139,8 @@ Ult* Worker::pop_policy(int min_priority) noexcept { return sched->pop_local(*th
 
 void Worker::push_policy(Ult* u) noexcept { sched->push_local(*this, u); }
 
+void Worker::push_policy_hot(Ult* u) noexcept { sched->push_hot(*this, u); }
+
 void Worker::park_current(ParkCommit commit, void* arg) noexcept {
   Ult* cur = current;
   Ult* next = pick(kMinPriority);
@@ -147,9 +152,9 @@ void Worker::park_current(ParkCommit commit, void* arg) noexcept {
   switch_to(next);
 }
 
-void Worker::exit_current() noexcept {
+void Worker::exit_current(Ult* next) noexcept {
   Ult* cur = current;
-  Ult* next = pick(kMinPriority);
+  if (!next) next = pick(kMinPriority);
   if (!next) next = &self;
   after = After::Exit;
   after_ult = cur;
@@ -216,6 +221,11 @@ void Worker::loop() {
       continue;
     }
     if (rt->stopping.load(std::memory_order_acquire)) break;
+    if (Ult* next = sched->find_work(*this)) {  // global queue, stealing
+      after = After::None;
+      switch_to(next);
+      continue;
+    }
 
     bool work = false;
     for (int i = 0; i < kIdleSpins && !work; ++i) {
@@ -228,15 +238,20 @@ void Worker::loop() {
       timeout = timers.front().deadline_ns - now_ns();
       if (timeout <= 0) continue;
     }
-    // Dekker with notify(): publish "parked", then re-check for work.
+    // Dekker with notify() and the policy's wakers: register, publish
+    // "parked", then re-check for work.
+    sched->prepare_park(*this);
     parked.store(1, std::memory_order_seq_cst);
-    if (inbox.nonempty_seq_cst() || rt->stopping.load(std::memory_order_seq_cst)) {
+    if (inbox.nonempty_seq_cst() || rt->stopping.load(std::memory_order_seq_cst) ||
+        sched->park_cancelled(*this)) {
       parked.store(0, std::memory_order_relaxed);
+      sched->after_unpark(*this);
       continue;
     }
     parks.store(parks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     futex_wait(parked, 1, timeout);
     parked.store(0, std::memory_order_seq_cst);
+    sched->after_unpark(*this);
     rt->worker_unparked();
   }
 

@@ -109,19 +109,30 @@ struct alignas(128) Worker {
       take_inbox_and_timers();
     return rr_local ? rq.pop(min_priority) : pop_policy(min_priority);
   }
-  // Makes u runnable on this worker.
+  // Makes u runnable on this worker (again: yielded, preempted, a park that
+  // did not happen).
   void make_runnable(Ult* u) noexcept {
     if (rr_local)
       rq.push(u);
     else
       push_policy(u);
   }
+  // u was spawned or woken by the running ULT: the policy may run it next.
+  void make_runnable_hot(Ult* u) noexcept {
+    if (rr_local)
+      rq.push(u);
+    else
+      push_policy_hot(u);
+  }
   // Parks the current ULT; `commit(arg, self)` runs after the switch away.
   void park_current(ParkCommit commit, void* arg) noexcept;
   void take_inbox_and_timers() noexcept;
   Ult* pop_policy(int min_priority) noexcept;
   void push_policy(Ult* u) noexcept;
-  [[noreturn]] void exit_current() noexcept;
+  void push_policy_hot(Ult* u) noexcept;
+  // Ends the current ULT: switches to `next` if given (a ULT that is
+  // runnable and in no queue), else to the next one picked.
+  [[noreturn]] void exit_current(Ult* next = nullptr) noexcept;
   void add_timer(std::int64_t deadline_ns, Ult* u);
   void run_after() noexcept;
   void loop();

@@ -13,6 +13,7 @@
 #include "core/futex.hpp"
 #include "core/runtime_core.hpp"
 #include "preempt/signal.hpp"
+#include "sched/scheduler.hpp"
 
 namespace quanta::detail {
 namespace {
@@ -30,9 +31,7 @@ struct Sample {
 // Whether another ULT waits for worker w: one of at least the running
 // priority in its run queue, anything in its inbox, or an expired timer.
 bool others_wait(const Worker& w, std::int64_t now) noexcept {
-  if (w.rq.top_priority_estimate() >= w.running_priority.load(std::memory_order_relaxed))
-    return true;
-  if (w.inbox.maybe_nonempty()) return true;
+  if (w.sched->others_waiting(w, w.running_priority.load(std::memory_order_relaxed))) return true;
   return w.next_deadline_ns.load(std::memory_order_relaxed) <= now;
 }
 

@@ -23,6 +23,8 @@ unsigned allow_preemption_in(std::string_view fragment) {
         "quanta: allow_preemption_in(\"\"): expected part of a loaded object's path, e.g. "
         "\"libmykernels.so\"");
   }
+  // Not preempted while dl_iterate_phdr holds the loader's lock.
+  detail::RuntimeSection section;
   unsigned n = detail::add_safe_objects(fragment);
   if (n == 0) {
     throw ConfigError("quanta: allow_preemption_in(\"" + std::string(fragment) +

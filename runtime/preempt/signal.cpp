@@ -30,6 +30,14 @@ void count(std::atomic<std::uint64_t>& c) noexcept {
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
+// The handler's own code is never a safe point, though it lies in the
+// executable: after it has left its section (no_preempt back to 0) and before
+// rt_sigreturn, a nested SIGURG would otherwise switch the ULT out there and
+// resume it on another worker, and the frame it then returns through would
+// carry the thread pointer and sigaltstack of the worker it left (seen as
+// TLS of the wrong thread under RISC-V). The section's bounds are excluded in
+// preemptible_pc (safe_points.cpp).
+__attribute__((section("quanta_nopreempt"), noinline))
 void on_preempt(int sig, siginfo_t* info, void* uctx) {
   if (info->si_code != SI_TKILL || info->si_pid != ::getpid()) {
     chain(sig, info, uctx);
@@ -40,7 +48,12 @@ void on_preempt(int sig, siginfo_t* info, void* uctx) {
   Ult* u = running_ult(w);
   if (!u) return;  // the worker loop, or not a worker at all
   auto* uc = static_cast<ucontext_t*>(uctx);
-  if (u->no_preempt.load(std::memory_order_relaxed) != 0 ||
+  // Safe only in preemptible code *on the ULT's own stack*: not in code
+  // running on a signal stack (an application's SA_ONSTACK handler) or any
+  // other stack the runtime does not own.
+  const std::uintptr_t sp = arch::signal_sp(uc);
+  const auto lo = reinterpret_cast<std::uintptr_t>(u->stack.base);
+  if (u->no_preempt.load(std::memory_order_relaxed) != 0 || sp <= lo || sp > lo + u->stack.size ||
       !preemptible_pc(arch::signal_pc(uc))) {
     u->preempt_pending.store(true, std::memory_order_relaxed);
     ++u->preempt_deferred;

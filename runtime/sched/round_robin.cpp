@@ -18,4 +18,8 @@ void RoundRobinScheduler::push_remote(Ult* u, Worker* hint) noexcept {
   w->notify();
 }
 
+bool RoundRobinScheduler::others_waiting(const Worker& w, int running_priority) const noexcept {
+  return w.rq.top_priority_estimate() >= running_priority || w.inbox.maybe_nonempty();
+}
+
 }  // namespace quanta::detail

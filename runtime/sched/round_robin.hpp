@@ -15,6 +15,7 @@ class RoundRobinScheduler final : public Scheduler {
   void push_local(Worker& w, Ult* u) noexcept override;
   Ult* pop_local(Worker& w, int min_priority) noexcept override;
   void push_remote(Ult* u, Worker* hint) noexcept override;
+  bool others_waiting(const Worker& w, int running_priority) const noexcept override;
   const char* name() const noexcept override { return "round_robin"; }
 
  private:

@@ -5,8 +5,11 @@
 // ULTs made runnable by other threads); the policy owns the queues.
 //
 // Who calls what:
-//   push_local / pop_local   only the worker `w` itself, on its own thread
+//   push_local, push_hot, pop_local, find_work, prepare_park,
+//   park_cancelled, after_unpark
+//                            only the worker `w` itself, on its own thread
 //   push_remote              any thread (another worker, a kernel thread)
+//   others_waiting           the preemption monitor (reads relaxed state only)
 #pragma once
 
 namespace quanta::detail {
@@ -17,13 +20,30 @@ struct Worker;
 class Scheduler {
  public:
   virtual ~Scheduler() = default;
-  // u became runnable on worker w (spawned there, woken there, yielded, ...).
+  // u became runnable on worker w again (yielded, preempted): behind the
+  // others.
   virtual void push_local(Worker& w, Ult* u) noexcept = 0;
+  // u was spawned or woken by the ULT running on w: a policy may run it next.
+  virtual void push_hot(Worker& w, Ult* u) noexcept { push_local(w, u); }
   // The next ULT for w with priority >= min_priority, or nullptr.
   virtual Ult* pop_local(Worker& w, int min_priority) noexcept = 0;
   // u became runnable off its worker; some worker must eventually run it.
   // `hint` is a preferred worker, may be null.
   virtual void push_remote(Ult* u, Worker* hint) noexcept = 0;
+  // w found nothing locally: work from elsewhere (global queue, stealing),
+  // or nullptr. May spin for a while.
+  virtual Ult* find_work(Worker&) noexcept { return nullptr; }
+  // The parking protocol, in this order on w's thread:
+  //   prepare_park(w)       register w as idle
+  //   w.parked = 1 (seq_cst)
+  //   park_cancelled(w)     true: work appeared or w was woken: do not sleep
+  //   futex sleep
+  //   after_unpark(w)       always, slept or not
+  virtual void prepare_park(Worker&) noexcept {}
+  virtual bool park_cancelled(Worker&) noexcept { return false; }
+  virtual void after_unpark(Worker&) noexcept {}
+  // Whether ULTs wait for w's attention (monitor, any thread, approximate).
+  virtual bool others_waiting(const Worker& w, int running_priority) const noexcept = 0;
   virtual const char* name() const noexcept = 0;
 };
 

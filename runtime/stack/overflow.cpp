@@ -80,6 +80,8 @@ void install_overflow_handler() {
     sa.sa_sigaction = on_sigsegv;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
+    // No preemption while reporting on the signal stack.
+    sigaddset(&sa.sa_mask, SIGURG);
     sigaction(SIGSEGV, &sa, &g_previous);
   });
 }

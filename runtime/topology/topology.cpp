@@ -11,6 +11,8 @@
 #include <limits>
 #include <map>
 #include <tuple>
+
+#include "core/no_preempt.hpp"
 #include <utility>
 
 #include <linux/mempolicy.h>
@@ -502,6 +504,9 @@ Topology load_machine() {
 }  // namespace
 
 const Topology& topology() {
+  // The first call loads while holding the static-initialisation guard, a
+  // kernel-thread lock: a ULT must not be preempted meanwhile.
+  detail::RuntimeSection section;
   // A throwing initialiser leaves the static uninitialised: the next call
   // tries again.
   static const Topology machine = load_machine();

@@ -41,13 +41,14 @@ TEST(Config, DefaultsAreValid) {
 
 TEST(Config, FromEnvReadsEveryVariable) {
   EnvVar w("QUANTA_WORKERS", "3");
-  EnvVar s("QUANTA_SCHEDULER", "round_robin");
+  EnvVar s("QUANTA_SCHEDULER", "work_stealing");
   EnvVar t("QUANTA_TIME_SLICE_US", "250");
   EnvVar p("QUANTA_PREEMPT", "off");
   EnvVar z("QUANTA_STACK_SIZE", "128K");
   EnvVar g("QUANTA_STACK_GUARD", "canary");
   Config c = Config::from_env();
   EXPECT_EQ(c.workers, 3u);
+  EXPECT_EQ(c.scheduler, quanta::SchedulerKind::WorkStealing);
   EXPECT_EQ(c.time_slice.count(), 250);
   EXPECT_FALSE(c.preempt);
   EXPECT_EQ(c.stack_size, 128u * 1024);
@@ -76,7 +77,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadEnv{"QUANTA_WORKERS", "-1", "[0, 1024]"},
                       BadEnv{"QUANTA_WORKERS", "5000", "[0, 1024]"},
                       BadEnv{"QUANTA_WORKERS", "two", "[0, 1024]"},
-                      BadEnv{"QUANTA_SCHEDULER", "fifo", "round_robin"},
+                      BadEnv{"QUANTA_SCHEDULER", "fifo", "work_stealing, round_robin"},
                       BadEnv{"QUANTA_TIME_SLICE_US", "99", "[100, 10000000]"},
                       BadEnv{"QUANTA_TIME_SLICE_US", "10000001", "[100, 10000000]"},
                       BadEnv{"QUANTA_PREEMPT", "maybe", "on, off"},

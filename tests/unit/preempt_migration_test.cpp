@@ -6,6 +6,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -53,6 +55,7 @@ struct Observed {
 };
 
 TEST(PreemptMigration, ResumedUltsUseTheirNewWorkersThreadState) {
+  QUANTA_SKIP_UNLESS_PREEMPTED_MIGRATION();
   quanta::Runtime rt(quanta::test::preemptive(2, 100us));
   rt.impl().preempt_migrate_for_testing = true;
   auto workers = quanta::test::workers_of(rt);
@@ -104,6 +107,7 @@ TEST(PreemptMigration, ResumedUltsUseTheirNewWorkersThreadState) {
 }
 
 TEST(PreemptMigration, MigratedUltsFinishWithRightResults) {
+  QUANTA_SKIP_UNLESS_PREEMPTED_MIGRATION();
   quanta::Runtime rt(quanta::test::preemptive(2, 100us));
   rt.impl().preempt_migrate_for_testing = true;
   std::vector<quanta::JoinHandle<unsigned long>> hs;

@@ -1,4 +1,4 @@
-// Round-robin order: FIFO within a priority level, higher levels first, and
+// Round-robin scheduler order: FIFO within a priority level, higher levels first, and
 // yield hands over only to ULTs of the same or a higher level.
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@ using quanta::Runtime;
 using quanta::ThreadBuilder;
 
 TEST(PriorityOrder, YieldIsFifoWithinALevel) {
-  Runtime rt(quanta::test::config(1));
+  Runtime rt(quanta::test::round_robin(1));
   std::vector<int> order;
   // Spawned from one ULT so that all start on its worker, in spawn order.
   rt.spawn([&] {
@@ -35,7 +35,7 @@ TEST(PriorityOrder, YieldIsFifoWithinALevel) {
 }
 
 TEST(PriorityOrder, HigherPriorityRunsFirst) {
-  Runtime rt(quanta::test::config(1));
+  Runtime rt(quanta::test::round_robin(1));
   std::vector<std::string> order;
   rt.spawn([&] {
       auto mk = [&](const char* name, int prio) {
@@ -56,7 +56,7 @@ TEST(PriorityOrder, HigherPriorityRunsFirst) {
 }
 
 TEST(PriorityOrder, YieldDoesNotHandOverToLowerPriority) {
-  Runtime rt(quanta::test::config(1));
+  Runtime rt(quanta::test::round_robin(1));
   std::vector<std::string> order;
   rt.spawn([&] {
       auto low = ThreadBuilder().priority(1).spawn([&] { order.push_back("low"); });
@@ -73,7 +73,7 @@ TEST(PriorityOrder, YieldDoesNotHandOverToLowerPriority) {
 }
 
 TEST(PriorityOrder, SleeperIsWokenWhileOthersKeepYielding) {
-  Runtime rt(quanta::test::config(1));
+  Runtime rt(quanta::test::round_robin(1));
   std::vector<int> order;
   rt.spawn([&] {
       auto sleeper = rt.spawn([&] {

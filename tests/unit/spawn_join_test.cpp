@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "test_support.hpp"
 
@@ -22,9 +23,15 @@ struct Boom : std::runtime_error {
   int value;
 };
 
-class SpawnJoin : public ::testing::TestWithParam<unsigned> {
+// Every case on 1, 2 and 4 workers, with both schedulers.
+class SpawnJoin : public ::testing::TestWithParam<std::tuple<unsigned, quanta::SchedulerKind>> {
  protected:
-  Runtime rt{quanta::test::config(GetParam())};
+  static quanta::Config cfg() {
+    quanta::Config c = quanta::test::config(std::get<0>(GetParam()));
+    c.scheduler = std::get<1>(GetParam());
+    return c;
+  }
+  Runtime rt{cfg()};
 };
 
 TEST_P(SpawnJoin, ReturnsTheValue) { EXPECT_EQ(rt.spawn([] { return 42; }).join(), 42); }
@@ -146,7 +153,15 @@ TEST_P(SpawnJoin, CurrentRuntime) {
   EXPECT_EQ(rt.spawn([] { return Runtime::current(); }).join(), &rt);
 }
 
-INSTANTIATE_TEST_SUITE_P(Workers, SpawnJoin, ::testing::Values(1u, 2u, 4u));
+INSTANTIATE_TEST_SUITE_P(
+    Workers, SpawnJoin,
+    ::testing::Combine(::testing::Values(1u, 2u, 4u),
+                       ::testing::Values(quanta::SchedulerKind::RoundRobin,
+                                         quanta::SchedulerKind::WorkStealing)),
+    [](const auto& info) {
+      return std::to_string(std::get<0>(info.param)) +
+             (std::get<1>(info.param) == quanta::SchedulerKind::RoundRobin ? "_rr" : "_ws");
+    });
 
 TEST(SpawnJoinMisuse, SpawnWithoutRuntimeFromKernelThread) {
   try {

@@ -1,0 +1,258 @@
+// quanta — the work-stealing scheduler (see work_stealing.hpp).
+#include "sched/work_stealing.hpp"
+
+#include <concurrentqueue.h>
+
+#include <algorithm>
+
+#include "arch/cpu.hpp"
+#include "core/worker.hpp"
+
+namespace quanta::detail {
+
+struct WorkStealingScheduler::GlobalQueue {
+  moodycamel::ConcurrentQueue<Ult*> q;
+  std::atomic<std::int64_t> size{0};  // approximate, for cheap emptiness checks
+};
+
+struct alignas(arch::kDestructiveInterference) WorkStealingScheduler::PerWorker {
+  explicit PerWorker(std::vector<unsigned> v) : dq(kDequeCapacity), victims(std::move(v)) {}
+  ChaseLevDeque<Ult*> dq;
+  // Yielded and preempted ULTs, oldest first (owner only; linked by Ult::next).
+  Ult* fifo_head = nullptr;
+  Ult* fifo_tail = nullptr;
+  std::size_t fifo_size = 0;
+  std::atomic<std::size_t> fifo_estimate{0};  // for the monitor
+  std::vector<unsigned> victims;
+  // Searching for work. Set by the owner, and by a waker that takes the
+  // parked owner off the idle list (so the owner knows it was woken).
+  std::atomic<bool> spinning{false};
+  std::uint32_t ticks = 0;  // owner only: picks made
+};
+
+WorkStealingScheduler::WorkStealingScheduler(std::vector<Worker*> workers,
+                                             std::vector<std::vector<unsigned>> victims_of)
+    : workers_(std::move(workers)), global_(std::make_unique<GlobalQueue>()) {
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    per_.push_back(std::make_unique<PerWorker>(std::move(victims_of[i])));
+  idle_list_.reserve(workers_.size());
+}
+
+WorkStealingScheduler::~WorkStealingScheduler() = default;
+
+WorkStealingScheduler::PerWorker& WorkStealingScheduler::of(const Worker& w) const noexcept {
+  return *per_[w.index];
+}
+
+void WorkStealingScheduler::overflow(PerWorker& p, Ult* u) noexcept {
+  // Full ring: move the oldest half to the global queue, as Go's runqputslow.
+  Ult* batch[kDequeCapacity / 2 + 1];
+  std::size_t n = p.dq.pop_half_for_overflow(batch);
+  batch[n++] = u;
+  global_->q.enqueue_bulk(batch, n);
+  global_->size.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+}
+
+void WorkStealingScheduler::push_local(Worker& w, Ult* u) noexcept {
+  // Runnable again after running here (yield, preemption): behind the others.
+  PerWorker& p = of(w);
+  u->next = nullptr;
+  if (p.fifo_tail)
+    p.fifo_tail->next = u;
+  else
+    p.fifo_head = u;
+  p.fifo_tail = u;
+  ++p.fifo_size;
+  p.fifo_estimate.store(p.fifo_size, std::memory_order_relaxed);
+}
+
+Ult* WorkStealingScheduler::fifo_pop(PerWorker& p) noexcept {
+  Ult* u = p.fifo_head;
+  if (!u) return nullptr;
+  p.fifo_head = u->next;
+  if (!p.fifo_head) p.fifo_tail = nullptr;
+  --p.fifo_size;
+  p.fifo_estimate.store(p.fifo_size, std::memory_order_relaxed);
+  u->next = nullptr;
+  return u;
+}
+
+void WorkStealingScheduler::push_hot(Worker& w, Ult* u) noexcept {
+  PerWorker& p = of(w);
+  if (!p.dq.push(u)) overflow(p, u);
+  notify_work();
+}
+
+Ult* WorkStealingScheduler::pop_local(Worker& w, int) noexcept {
+  PerWorker& p = of(w);
+  if (p.spinning.load(std::memory_order_relaxed)) [[unlikely]] {
+    // Woken as a searcher but found work right away: stop counting as one,
+    // or nobody would be woken for new work.
+    if (Ult* u = pop_local_inner(w, p)) {
+      stop_spinning(p);
+      return u;
+    }
+    return nullptr;
+  }
+  return pop_local_inner(w, p);
+}
+
+void WorkStealingScheduler::stop_spinning(PerWorker& p) noexcept {
+  p.spinning.store(false, std::memory_order_relaxed);
+  // The last searcher found work: there may be more, let another search.
+  if (spinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) notify_work();
+}
+
+Ult* WorkStealingScheduler::pop_local_inner(Worker& w, PerWorker& p) noexcept {
+  if (++p.ticks % 61 == 0) [[unlikely]] {
+    // Fairness: the global queue, then the oldest of the deque.
+    if (Ult* g = take_global(w)) return g;
+    for (;;) {
+      Stolen<Ult*> s = p.dq.steal();
+      if (s.status == Steal::Success) return s.item;
+      if (s.status == Steal::Empty) break;
+    }
+    // Let idle workers steal what waits in the private FIFO.
+    if (p.fifo_size > 1 && idle_.load(std::memory_order_relaxed) > 0) {
+      for (std::size_t n = p.fifo_size / 2; n > 0; --n) {
+        Ult* u = fifo_pop(p);
+        if (!p.dq.push(u)) overflow(p, u);
+      }
+      notify_work();
+    }
+  }
+  if (!p.dq.empty_estimate()) {
+    if (Ult* u = p.dq.pop()) return u;  // the newest: LIFO
+  }
+  if (Ult* u = fifo_pop(p)) return u;
+  return take_global(w);
+}
+
+void WorkStealingScheduler::push_remote(Ult* u, Worker*) noexcept {
+  global_->q.enqueue(u);
+  global_->size.fetch_add(1, std::memory_order_relaxed);
+  notify_work();
+}
+
+void WorkStealingScheduler::notify_work() noexcept {
+  // Publish the work before reading who is idle (pairs with the fence in
+  // prepare_park / find_work's last check).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (idle_.load(std::memory_order_relaxed) == 0) return;
+  if (spinning_.load(std::memory_order_relaxed) != 0) return;
+  Worker* wake = nullptr;
+  {
+    std::lock_guard lk(idle_mu_);
+    if (idle_list_.empty() || spinning_.load(std::memory_order_relaxed) != 0) return;
+    wake = idle_list_.back();
+    idle_list_.pop_back();
+    idle_.fetch_sub(1, std::memory_order_relaxed);
+    // The woken worker starts out searching, so the next adder does not wake
+    // another one for the same work.
+    spinning_.fetch_add(1, std::memory_order_seq_cst);
+    per_[wake->index]->spinning.store(true, std::memory_order_seq_cst);
+  }
+  wake->notify();
+}
+
+Ult* WorkStealingScheduler::take_global(Worker& w) noexcept {
+  if (global_->size.load(std::memory_order_relaxed) <= 0) return nullptr;
+  // Take a share, not everything: other workers may be looking too.
+  const std::size_t share =
+      std::clamp<std::size_t>(static_cast<std::size_t>(global_->size.load(std::memory_order_relaxed)) /
+                                  workers_.size() + 1,
+                              1, kDequeCapacity / 2);
+  Ult* batch[kDequeCapacity / 2];
+  std::size_t n = global_->q.try_dequeue_bulk(batch, share);
+  if (n == 0) return nullptr;
+  global_->size.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+  PerWorker& p = of(w);
+  for (std::size_t i = 1; i < n; ++i)
+    if (!p.dq.push(batch[i])) overflow(p, batch[i]);
+  return batch[0];
+}
+
+Ult* WorkStealingScheduler::steal_from(Worker& thief, PerWorker& victim) noexcept {
+  PerWorker& mine = of(thief);
+  Ult* got[kDequeCapacity / 2];
+  std::size_t n = victim.dq.steal_batch(got, kDequeCapacity / 2);
+  if (n == 0) return nullptr;
+  for (std::size_t i = 1; i < n; ++i)
+    if (!mine.dq.push(got[i])) overflow(mine, got[i]);
+  return got[0];
+}
+
+bool WorkStealingScheduler::any_work_visible() const noexcept {
+  if (global_->size.load(std::memory_order_relaxed) > 0) return true;
+  for (auto& p : per_)
+    if (!p->dq.empty_estimate()) return true;
+  return false;
+}
+
+Ult* WorkStealingScheduler::find_work(Worker& w) noexcept {
+  PerWorker& me = of(w);
+  if (!me.spinning.load(std::memory_order_relaxed)) {
+    // Limit searchers to half the workers (as Go does): more only burn CPU.
+    const int s = spinning_.load(std::memory_order_relaxed);
+    if (2 * s >= static_cast<int>(workers_.size()) && s > 0) return nullptr;
+    me.spinning.store(true, std::memory_order_relaxed);
+    spinning_.fetch_add(1, std::memory_order_seq_cst);
+  }
+  for (int round = 0; round < kSpinRounds; ++round) {
+    Ult* u = take_global(w);
+    for (std::size_t i = 0; !u && i < me.victims.size(); ++i)
+      u = steal_from(w, *per_[me.victims[i]]);
+    if (!u) u = pop_local_inner(w, me);  // pushed to us meanwhile (timers, wakes)
+    if (u) {
+      stop_spinning(me);
+      return u;
+    }
+    if (w.inbox.maybe_nonempty() || !w.timers.empty()) break;  // the worker loop handles these
+    arch::cpu_relax();
+  }
+  // Give up searching. Decrement first, then look once more: an adder that
+  // saw us spinning did not wake anyone.
+  me.spinning.store(false, std::memory_order_relaxed);
+  spinning_.fetch_sub(1, std::memory_order_seq_cst);
+  if (any_work_visible()) {
+    me.spinning.store(true, std::memory_order_relaxed);
+    spinning_.fetch_add(1, std::memory_order_seq_cst);
+    return find_work(w);
+  }
+  return nullptr;
+}
+
+void WorkStealingScheduler::prepare_park(Worker& w) noexcept {
+  std::lock_guard lk(idle_mu_);
+  idle_list_.push_back(&w);
+  idle_.fetch_add(1, std::memory_order_seq_cst);
+}
+
+bool WorkStealingScheduler::park_cancelled(Worker& w) noexcept {
+  // Called after w published parked = 1. Either a waker took w off the list
+  // (and set its spinning flag before looking at `parked`), or w must see
+  // any work added before the adder read idle_ (Dekker with notify_work).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (of(w).spinning.load(std::memory_order_seq_cst)) return true;
+  return any_work_visible();
+}
+
+void WorkStealingScheduler::after_unpark(Worker& w) noexcept {
+  std::lock_guard lk(idle_mu_);
+  auto it = std::find(idle_list_.begin(), idle_list_.end(), &w);
+  if (it != idle_list_.end()) {
+    // Woke by itself (timer, cancelled park): not counted as spinning.
+    idle_list_.erase(it);
+    idle_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  // Otherwise a waker took it off the list and counted it as spinning: it
+  // searches next, through find_work.
+}
+
+bool WorkStealingScheduler::others_waiting(const Worker& w, int) const noexcept {
+  const PerWorker& p = *per_[w.index];
+  return !p.dq.empty_estimate() || p.fifo_estimate.load(std::memory_order_relaxed) > 0 ||
+         global_->size.load(std::memory_order_relaxed) > 0;
+}
+
+}  // namespace quanta::detail

@@ -1,0 +1,85 @@
+// quanta — the work-stealing scheduler.
+//
+// Per worker:
+//   * a Chase-Lev deque (sched/chase_lev.hpp). ULTs spawned or woken by the
+//     running ULT are pushed at its bottom and the owner pops there (LIFO):
+//     the newest runs next — fork-join and message-passing locality, and a
+//     depth-first order that keeps the number of live ULTs (and stacks) small.
+//     Thieves take the oldest from the top.
+//   * a private FIFO for ULTs that yielded or were preempted: they go behind
+//     everything else, as a yield must. Owner only, so yield costs no atomic
+//     operation; when other workers are idle the owner moves half of it into
+//     the deque (every 61 picks) so they can steal it.
+//   * every 61 picks the owner first looks at the global queue and the top
+//     of its deque, so that old ULTs are not starved by a ping-pong at the
+//     bottom (Go checks its global queue every 61 schedules for the same
+//     reason).
+// Outside spawns and deque overflow go to a global moodycamel
+// ConcurrentQueue. An idle worker takes from the global queue, then steals
+// half of a victim's deque, victims ordered by topology closeness (same core,
+// same cache, same NUMA node, then farther).
+//
+// Parking (the "spinning" protocol of Go's scheduler): a worker that finds
+// no work becomes *spinning* and searches for a while; spawned work wakes one
+// parked worker only when no worker is spinning (a spinning worker will find
+// it). A spinning worker that gives up decrements the spinning count *before*
+// re-checking every queue one last time, and whoever adds work publishes it
+// *before* reading the counts (a seq_cst fence on both sides): either the
+// adder sees a worker that will look again, or the parker sees the work. No
+// lost wake-ups, no busy-waiting when idle.
+//
+#pragma once
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "sched/chase_lev.hpp"
+#include "sched/scheduler.hpp"
+
+namespace quanta::detail {
+
+class WorkStealingScheduler final : public Scheduler {
+ public:
+  // workers[i]->index == i; victims_of[i]: the order in which worker i steals.
+  WorkStealingScheduler(std::vector<Worker*> workers, std::vector<std::vector<unsigned>> victims_of);
+  ~WorkStealingScheduler() override;
+
+  void push_local(Worker& w, Ult* u) noexcept override;
+  void push_hot(Worker& w, Ult* u) noexcept override;
+  Ult* pop_local(Worker& w, int min_priority) noexcept override;
+  void push_remote(Ult* u, Worker* hint) noexcept override;
+  Ult* find_work(Worker& w) noexcept override;
+  void prepare_park(Worker& w) noexcept override;
+  bool park_cancelled(Worker& w) noexcept override;
+  void after_unpark(Worker& w) noexcept override;
+  bool others_waiting(const Worker& w, int running_priority) const noexcept override;
+  const char* name() const noexcept override { return "work_stealing"; }
+
+  static constexpr std::size_t kDequeCapacity = 256;
+  static constexpr int kSpinRounds = 64;
+
+ private:
+  struct PerWorker;
+  PerWorker& of(const Worker& w) const noexcept;
+  // Work was added: wake a parked worker if nobody is searching.
+  void notify_work() noexcept;
+  Ult* steal_from(Worker& thief, PerWorker& victim) noexcept;
+  Ult* pop_local_inner(Worker& w, PerWorker& p) noexcept;
+  void stop_spinning(PerWorker& p) noexcept;
+  static Ult* fifo_pop(PerWorker& p) noexcept;
+  Ult* take_global(Worker& w) noexcept;
+  bool any_work_visible() const noexcept;
+  void overflow(PerWorker& p, Ult* u) noexcept;
+
+  std::vector<Worker*> workers_;
+  std::vector<std::unique_ptr<PerWorker>> per_;
+  struct GlobalQueue;  // moodycamel::ConcurrentQueue<Ult*>
+  std::unique_ptr<GlobalQueue> global_;
+  std::atomic<int> spinning_{0};
+  std::atomic<int> idle_{0};
+  std::mutex idle_mu_;
+  std::vector<Worker*> idle_list_;  // parked workers, guarded by idle_mu_
+};
+
+}  // namespace quanta::detail
