@@ -45,25 +45,6 @@ inline unsigned worker_index() {
   return u ? u->worker->index : ~0u;
 }
 
-// Whether tests that move preempted ULTs between workers can run here. Under
-// qemu-riscv64 a ULT moved by a preemption intermittently resumes with the
-// previous worker's thread pointer (TLS of the wrong thread) and the tests
-// that check this fail or hang; x86_64 natively and ARM64 under QEMU pass
-// them every time. The cause is not found yet (the handler writes the
-// current tp into the frame; see docs/preemption.md), so on RISC-V these
-// tests are reported as skipped, never as passed.
-inline bool preempted_migration_supported() {
-#if defined(__riscv)
-  return false;
-#else
-  return true;
-#endif
-}
-#define QUANTA_SKIP_UNLESS_PREEMPTED_MIGRATION()                                             \
-  if (!quanta::test::preempted_migration_supported())                                        \
-  GTEST_SKIP() << "open problem on RISC-V: a ULT moved by a preemption may resume with the " \
-                  "previous worker's thread pointer"
-
 // Burns about n loop iterations in the calling code (not in any library), so
 // that a preemption signal lands in preemptible code.
 inline void burn(int n) {

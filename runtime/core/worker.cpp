@@ -40,25 +40,21 @@ bool timer_later(const TimerEntry& a, const TimerEntry& b) noexcept {
 
 }  // namespace
 
-// Not inlined and not analysed across calls: the thread pointer it reads must
-// be re-read after every switch (a resumed ULT may be on another kernel thread).
+// Not inlined and not analysed across calls: the thread pointer they read
+// must be re-read after every switch (a resumed ULT may be on another kernel
+// thread). And never preempted inside: reading a thread-local is several
+// instructions (thread pointer, then a load through it), and a preemption
+// that moved the ULT in between would make it read the old thread's value.
+// The section is excluded from the safe points (preempt/safe_points.cpp).
 #if defined(__clang__)
-__attribute__((noinline))
+#define QUANTA_TLS_ACCESSOR __attribute__((noinline, section("quanta_nopreempt")))
 #else
-[[gnu::noipa]]
+#define QUANTA_TLS_ACCESSOR [[gnu::noipa, gnu::section("quanta_nopreempt")]]
 #endif
-Worker* current_worker() noexcept {
-  return tls_worker;
-}
 
-#if defined(__clang__)
-__attribute__((noinline))
-#else
-[[gnu::noipa]]
-#endif
-Ult* current_ult() noexcept {
-  return tls_ult;
-}
+QUANTA_TLS_ACCESSOR Worker* current_worker() noexcept { return tls_worker; }
+
+QUANTA_TLS_ACCESSOR Ult* current_ult() noexcept { return tls_ult; }
 
 Worker::Worker(RuntimeCore* rt_, unsigned index_, std::size_t stack_size, StackGuard guard)
     : rt(rt_), index(index_), stacks(stack_size, guard) {

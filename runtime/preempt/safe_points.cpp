@@ -10,7 +10,8 @@
 
 #include "quanta/error.hpp"
 
-// Bounds of the section holding the preemption signal handler (the linker
+// Bounds of the section holding code that is never a safe point: the
+// preemption signal handler and the thread-local accessors (the linker
 // defines them for a section whose name is an identifier).
 extern "C" char __start_quanta_nopreempt[];
 extern "C" char __stop_quanta_nopreempt[];
@@ -92,7 +93,7 @@ unsigned add_safe_objects(std::string_view fragment) {
 bool preemptible_pc(std::uintptr_t pc) noexcept {
   if (pc >= reinterpret_cast<std::uintptr_t>(__start_quanta_nopreempt) &&
       pc < reinterpret_cast<std::uintptr_t>(__stop_quanta_nopreempt))
-    return false;  // the signal handler itself
+    return false;  // the signal handler, the thread-local accessors
   const std::size_t n = g_count.load(std::memory_order_acquire);
   for (std::size_t i = 0; i < n; ++i)
     if (pc >= g_ranges[i].begin && pc < g_ranges[i].end) return true;

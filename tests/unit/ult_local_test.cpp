@@ -41,7 +41,6 @@ TEST(UltLocal, EachUltHasItsOwnValueAcrossYields) {
 }
 
 TEST(UltLocal, FollowsAUltThatIsPreemptedOntoAnotherWorker) {
-  QUANTA_SKIP_UNLESS_PREEMPTED_MIGRATION();
   quanta::Runtime rt(quanta::test::preemptive(2, 100us));
   rt.impl().preempt_migrate_for_testing = true;
   std::vector<quanta::JoinHandle<std::pair<long, std::size_t>>> hs;
