@@ -1,4 +1,5 @@
 // The JSON form of a run.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <ostream>
@@ -31,8 +32,9 @@ std::string quote(std::string_view s) {
   return r + "\"";
 }
 
-// Finite doubles only (every value here is a positive time or ratio).
+// null for a value that could not be computed (NaN, infinite).
 std::string num(double v) {
+  if (!std::isfinite(v)) return "null";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
@@ -43,6 +45,64 @@ void measured(std::ostream& out, const Measured& m) {
   out << "{\"impl\": " << quote(m.impl) << ", \"median_ns\": " << num(s.median_ns)
       << ", \"min_ns\": " << num(s.min_ns) << ", \"max_ns\": " << num(s.max_ns)
       << ", \"samples\": " << s.samples << ", \"ops_per_sample\": " << s.ops_per_sample << "}";
+}
+
+void figures(std::ostream& out, const std::vector<Figure>& fs) {
+  out << "{";
+  for (std::size_t i = 0; i < fs.size(); ++i) {
+    out << (i ? ", " : "") << quote(fs[i].name.empty() ? "value" : fs[i].name) << ": "
+        << num(fs[i].value);
+  }
+  out << "}";
+}
+
+void side(std::ostream& out, const Side& s) {
+  out << "{\"impl\": " << quote(s.impl) << ", \"unit\": " << quote(s.unit) << ", \"figures\": ";
+  figures(out, s.figures);
+  out << "}";
+}
+
+void counters(std::ostream& out, const quanta::PreemptionCounters& c) {
+  out << "{\"sent\": " << c.sent << ", \"taken\": " << c.taken << ", \"deferred\": " << c.deferred
+      << "}";
+}
+
+void preemption(std::ostream& out, const PreemptSection& p) {
+  out << "  \"preemption\": {\n    \"setup\": " << quote(p.setup) << ",\n    \"environment\": ";
+  figures(out, p.environment);
+  out << ",\n    \"rows\": [";
+  for (std::size_t i = 0; i < p.rows.size(); ++i) {
+    const PreemptRow& r = p.rows[i];
+    out << (i ? ",\n" : "\n") << "      {\"benchmark\": " << quote(r.benchmark)
+        << ",\n       \"quanta\": ";
+    side(out, r.quanta);
+    out << ",\n       \"peer\": ";
+    if (r.peer) {
+      side(out, *r.peer);
+    } else {
+      out << "null";
+    }
+    out << ",\n       \"goal\": " << (r.goal.empty() ? "null" : quote(r.goal))
+        << ",\n       \"details\": ";
+    figures(out, r.details);
+    out << ",\n       \"preemption_counters\": ";
+    if (r.counters) {
+      out << "{\"total\": ";
+      counters(out, r.counters->total);
+      out << ", \"per_worker\": [";
+      for (std::size_t w = 0; w < r.counters->per_worker.size(); ++w) {
+        if (w) out << ", ";
+        counters(out, r.counters->per_worker[w]);
+      }
+      out << "]}";
+    } else {
+      out << "null";
+    }
+    out << "}";
+  }
+  out << "\n    ],\n    \"notes\": [";
+  for (std::size_t i = 0; i < p.notes.size(); ++i) out << (i ? ", " : "") << quote(p.notes[i]);
+  out << "]\n  },\n";
 }
 
 }  // namespace
@@ -69,7 +129,9 @@ bool write_json(const std::string& path, const Run& run) {
     out << ",\n     \"ratio\": " << num(r.ratio()) << ", \"speedup\": " << (s ? num(*s) : "null")
         << "}";
   }
-  out << "\n  ],\n  \"notes\": [";
+  out << "\n  ],\n";
+  if (!run.preemption.rows.empty()) preemption(out, run.preemption);
+  out << "  \"notes\": [";
   for (std::size_t i = 0; i < run.notes.size(); ++i) out << (i ? ", " : "") << quote(run.notes[i]);
   out << "]\n}\n";
   out.flush();

@@ -1,5 +1,6 @@
 // quanta-bench: quanta against its peers, measured in one process, printed as
-// one table (and optionally written as JSON).
+// two tables (the peer comparison and the preemption section) and optionally
+// written as JSON.
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "cases.hpp"
 #include "machine_info.hpp"
+#include "preempt.hpp"
 #include "report.hpp"
 
 namespace qbench {
@@ -83,12 +85,15 @@ void usage(std::ostream& out) {
   out << "usage: quanta-bench [--quick] [--json FILE] [--filter SUBSTR]\n"
          "  --quick          "
       << kQuickSamples << " samples of 1/" << kQuickDivisor
-      << " batches (smoke test; timings are rough)\n"
+      << " batches; preemption runs of 0.2 s, one each (smoke test; figures are rough)\n"
          "  --json FILE      also write the results, with min/max per case, to FILE\n"
          "  --filter SUBSTR  only rows whose \"benchmark peer\" contains SUBSTR "
-         "(case-insensitive)\n"
+         "(case-insensitive;\n"
+         "                   \"preempt\" selects the whole preemption section)\n"
          "rows:\n";
   for (const RowSpec& r : kRows) out << "  " << r.benchmark << " / " << r.peer.impl << "\n";
+  out << "preemption rows (about a minute in a full run):\n";
+  for (const std::string& g : preemption_groups()) out << "  " << g << "\n";
 }
 
 // Returns false (after printing why) when the arguments are not usable.
@@ -133,7 +138,8 @@ int run(int argc, char** argv) {
   for (const RowSpec& r : kRows) {
     if (selected(r, opt.filter)) rows.push_back(&r);
   }
-  if (rows.empty()) {
+  const bool preempt_rows = preemption_selected(opt.filter);
+  if (rows.empty() && !preempt_rows) {
     std::cerr << "quanta-bench: no row matches --filter '" << opt.filter << "'\n";
     usage(std::cerr);
     return 2;
@@ -194,6 +200,8 @@ int run(int argc, char** argv) {
     });
     if (shown) result.notes.emplace_back(n.text);
   }
+
+  if (preempt_rows) result.preemption = measure_preemption(opt.quick, opt.filter, progress);
 
   print_table(std::cout, result);
   if (!opt.json_path.empty() && !write_json(opt.json_path, result)) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <quanta/preempt.hpp>
+
 #include "machine_info.hpp"
 #include "sampling.hpp"
 
@@ -32,15 +34,51 @@ struct Row {
   }
 };
 
+// A named number of the preemption section, e.g. {"p99", 41.2}.
+struct Figure {
+  std::string name;  // empty for a side's single value
+  double value = 0;  // NaN when it could not be computed
+};
+
+// One side of a preemption row: what ran and what it measured.
+struct Side {
+  std::string impl;             // e.g. "2 spinning ULTs"
+  std::string unit;             // "ns", "%", "us" or "" (a pure number)
+  std::vector<Figure> figures;  // the first is the headline value
+};
+
+// One row of the preemption section. Units differ between rows.
+struct PreemptRow {
+  std::string benchmark;
+  Side quanta;
+  std::optional<Side> peer;
+  std::string goal;             // e.g. "< 1 %"; empty when none
+  std::vector<Figure> details;  // JSON only: run counts, rates, sample sizes
+  // The quanta runtimes' preemption counters over the measured windows,
+  // summed over the runs of the row, per worker index.
+  std::optional<quanta::PreemptionStats> counters;
+};
+
+struct PreemptSection {
+  std::string setup;  // window lengths and repetitions
+  // What else used the CPUs while the section ran (other processes, steal),
+  // in % of all CPUs' time; empty when /proc could not be read.
+  std::vector<Figure> environment;
+  std::vector<PreemptRow> rows;
+  std::vector<std::string> notes;  // how each benchmark is computed
+};
+
 struct Run {
   MachineInfo machine;
   bool quick = false;
   std::string quanta_config;       // the Config the runtime rows used
   std::vector<std::string> notes;  // what one operation is, per benchmark
   std::vector<Row> rows;
+  PreemptSection preemption;       // no rows when not selected
 };
 
-// The human-readable table: machine header lines, then one line per row.
+// The human-readable tables: machine header lines, then one line per row of
+// the peer comparison, then the preemption section (each when it has rows).
 void print_table(std::ostream& out, const Run& run);
 
 // The same data as JSON, with min/max and sample counts. False when the file

@@ -1,6 +1,7 @@
-// The human-readable table of a run.
+// The human-readable tables of a run.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <ostream>
 #include <string>
@@ -30,49 +31,106 @@ std::string times(double v) {
   return fixed(v, decimals) + "x";
 }
 
+// Lines of cells padded to common column widths; a column whose `text` flag
+// is set is left-aligned, the others right-aligned.
+template <std::size_t N>
+void emit_lines(std::ostream& out, const std::vector<std::array<std::string, N>>& lines,
+                const std::array<bool, N>& text) {
+  std::array<std::size_t, N> width{};
+  for (const auto& l : lines) {
+    for (std::size_t c = 0; c < N; ++c) width[c] = std::max(width[c], l[c].size());
+  }
+  for (const auto& l : lines) {
+    std::string s;
+    for (std::size_t c = 0; c < N; ++c) {
+      const std::string pad(width[c] - l[c].size(), ' ');
+      if (c) s += "  ";
+      s += text[c] ? l[c] + pad : pad + l[c];
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    out << s << "\n";
+  }
+}
+
+// A preemption figure in its unit: percentages with two decimals,
+// microseconds with one, pure numbers (fairness) with four.
+std::string in_unit(double v, const std::string& unit) {
+  if (!std::isfinite(v)) return "n/a";
+  if (unit == "%") return fixed(v, 2) + " %";
+  if (unit.empty()) return fixed(v, 4);
+  if (unit == "us") return fixed(v, 1);
+  return ns(v) + " " + unit;
+}
+
+// "2650 ns", or "p50 61.2 / p99 140.3 / max 301.0 us" for named figures.
+std::string side_text(const Side& s) {
+  std::string r;
+  for (const Figure& f : s.figures) {
+    if (!r.empty()) r += " / ";
+    if (!f.name.empty()) r += f.name + " ";
+    r += in_unit(f.value, s.unit);
+  }
+  if (s.unit == "us") r += " us";
+  return r;
+}
+
+void print_preemption(std::ostream& out, const PreemptSection& p) {
+  out << "\nquanta preemption: " << p.setup << "\n";
+  if (p.environment.size() == 2) {
+    out << "meanwhile: other processes used " << fixed(p.environment[0].value, 1)
+        << " % of the CPUs' time, the hypervisor took (steal) " << fixed(p.environment[1].value, 1)
+        << " %\n";
+  }
+  out << "\n";
+  constexpr std::size_t kCols = 6;
+  using Line = std::array<std::string, kCols>;
+  std::vector<Line> lines;
+  lines.push_back({"benchmark", "quanta", "value", "peer", "peer value", "goal"});
+  for (const PreemptRow& r : p.rows) {
+    lines.push_back({r.benchmark, r.quanta.impl, side_text(r.quanta), r.peer ? r.peer->impl : "-",
+                     r.peer ? side_text(*r.peer) : "-", r.goal.empty() ? "-" : r.goal});
+  }
+  emit_lines<kCols>(out, lines, {true, true, false, true, false, false});
+  out << "\n";
+  for (const std::string& n : p.notes) out << n << "\n";
+}
+
 }  // namespace
 
 void print_table(std::ostream& out, const Run& run) {
   const MachineInfo& m = run.machine;
-  const int samples = run.rows.empty() ? 0 : run.rows.front().quanta.stats.samples;
-  out << "quanta peer comparison: median ns/op of " << samples << " samples"
-      << (run.quick ? " (--quick)" : "") << "\n";
+  if (!run.rows.empty()) {
+    const int samples = run.rows.front().quanta.stats.samples;
+    out << "quanta peer comparison: median ns/op of " << samples << " samples"
+        << (run.quick ? " (--quick)" : "") << "\n";
+  } else {
+    out << "quanta-bench" << (run.quick ? " (--quick)" : "") << "\n";
+  }
   out << "CPU:          " << m.cpu_model << "\n";
   out << "logical CPUs: " << m.logical_cpus << "\n";
   out << "kernel:       " << m.kernel << "\n";
   out << "compiler:     " << m.compiler << "\n";
   out << "build type:   " << m.build_type << "\n";
-  out << "quanta:       " << run.quanta_config << "\n\n";
+  if (!run.rows.empty()) {
+    out << "quanta:       " << run.quanta_config << "\n\n";
 
-  constexpr std::size_t kCols = 6;
-  using Line = std::array<std::string, kCols>;
-  std::vector<Line> lines;
-  lines.push_back({"benchmark", "quanta ns/op", "peer", "peer ns/op", "quanta/peer", "speedup"});
-  for (const Row& r : run.rows) {
-    const auto s = r.speedup();
-    lines.push_back({r.benchmark, ns(r.quanta.stats.median_ns), r.peer.impl,
-                     ns(r.peer.stats.median_ns), times(r.ratio()), s ? times(*s) : "-"});
-  }
-  std::array<std::size_t, kCols> width{};
-  for (const Line& l : lines) {
-    for (std::size_t c = 0; c < kCols; ++c) width[c] = std::max(width[c], l[c].size());
-  }
-  // Text columns (benchmark, peer) left-aligned, numbers right-aligned.
-  auto emit = [&](const Line& l) {
-    std::string s;
-    for (std::size_t c = 0; c < kCols; ++c) {
-      const std::string pad(width[c] - l[c].size(), ' ');
-      const bool text = c == 0 || c == 2;
-      if (c) s += "  ";
-      s += text ? l[c] + pad : pad + l[c];
+    constexpr std::size_t kCols = 6;
+    using Line = std::array<std::string, kCols>;
+    std::vector<Line> lines;
+    lines.push_back({"benchmark", "quanta ns/op", "peer", "peer ns/op", "quanta/peer", "speedup"});
+    for (const Row& r : run.rows) {
+      const auto s = r.speedup();
+      lines.push_back({r.benchmark, ns(r.quanta.stats.median_ns), r.peer.impl,
+                       ns(r.peer.stats.median_ns), times(r.ratio()), s ? times(*s) : "-"});
     }
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    out << s << "\n";
-  };
-  for (const Line& l : lines) emit(l);
+    // Text columns (benchmark, peer) left-aligned, numbers right-aligned.
+    emit_lines<kCols>(out, lines, {true, false, true, false, false, false});
 
-  out << "\nquanta/peer below 1: quanta is faster; speedup = peer/quanta where the peer is slower.\n";
-  for (const std::string& n : run.notes) out << n << "\n";
+    out << "\nquanta/peer below 1: quanta is faster; speedup = peer/quanta where the peer is "
+           "slower.\n";
+    for (const std::string& n : run.notes) out << n << "\n";
+  }
+  if (!run.preemption.rows.empty()) print_preemption(out, run.preemption);
 }
 
 }  // namespace qbench
