@@ -1,9 +1,12 @@
 // The preemption section of quanta-bench: spinning ULTs (and, as peers,
-// spinning kernel threads hit by signals) whose work over a fixed wall-time
-// window is counted. Every case builds its own runtime or threads and tears
-// them down before it returns.
+// spinning kernel threads hit by signals) whose work is counted, over a
+// window or in phases that alternate with a baseline. Every case builds its
+// own runtimes or threads and tears them down before it returns.
 #pragma once
+#include <sys/types.h>
+
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,32 +31,42 @@ using Seconds = std::chrono::duration<double>;
 // CPU time of the whole process so far, in seconds.
 double process_cpu_now();
 
-// Work done by spinners over one measured window.
+// The kernel-thread peers' signal (quanta's own is SIGURG) and its SA_SIGINFO
+// handler, which only counts. Idempotent.
+inline constexpr int kPeerSignal = SIGUSR1;
+void install_peer_handler();
+// Signals that handler has counted so far.
+std::uint64_t peer_signals_handled();
+
+// Work done by spinning ULTs over one measured window.
 struct SpinResult {
-  std::vector<std::uint64_t> units;  // per spinner (ULT or kernel thread)
+  std::vector<std::uint64_t> units;  // per ULT
   double seconds = 0;                // the window, wall time
-  double cpu_seconds = 0;            // CPU time of the spinning kernel threads (workers) in it
-  double process_cpu_seconds = 0;    // CPU time of the whole process in it (monitor included)
-  // quanta runs: times the runtime's other threads (the preemption monitor,
-  // when on) went to sleep in the window, i.e. its sampling wake-ups.
+  double cpu_seconds = 0;            // CPU time of the workers in it
+  // Times the runtime's threads other than the workers (the preemption
+  // monitor, when on) went to sleep in the window: its sampling wake-ups.
   std::uint64_t monitor_sleeps = 0;
-  quanta::PreemptionStats counters;  // quanta runs: the counters' growth over the window
-  std::uint64_t signals = 0;         // kernel-thread runs: signals handled in the window
+  quanta::PreemptionStats counters;  // the counters' growth over the window
 
   std::uint64_t total() const noexcept;
-  double rate() const noexcept { return seconds > 0 ? static_cast<double>(total()) / seconds : 0; }
-  // Work units per CPU-second of the spinning threads.
-  double cpu_rate() const noexcept {
-    return cpu_seconds > 0 ? static_cast<double>(total()) / cpu_seconds : 0;
-  }
-  // Work units per CPU-second of the process.
-  double process_cpu_rate() const noexcept {
-    return process_cpu_seconds > 0 ? static_cast<double>(total()) / process_cpu_seconds : 0;
-  }
 };
 
-// The CPUs this process may run on (quanta's default worker count).
+// The CPUs this process may run on, ascending, and how many (quanta's
+// default worker count; workers are pinned to them in this order).
+std::vector<int> allowed_cpus();
 unsigned allowed_cpu_count();
+
+// Pins the calling thread to the i-th allowed CPU (modulo their number), as
+// quanta pins worker i; no-op when the CPUs are unknown.
+void pin_to_allowed_cpu(const std::vector<int>& cpus, std::size_t i);
+
+// Voluntary context switches (sleeps) of the given threads of this process,
+// summed, from /proc/self/task.
+std::uint64_t thread_sleeps(const std::vector<pid_t>& tids);
+
+// after - before, per worker and in total.
+quanta::PreemptionStats counters_growth(const quanta::PreemptionStats& after,
+                                        const quanta::PreemptionStats& before);
 
 // Spin units per microsecond of this thread spinning alone (the best of five
 // 4 ms rounds).
@@ -89,7 +102,7 @@ LatenessResult quanta_lateness(std::chrono::microseconds slice, Seconds window,
 // % on a VM) out of the comparison.
 struct PhaseSample {
   double wall = 0;           // seconds since the start
-  double cpu = 0;            // CPU time of the spinning thread, seconds
+  double cpu = 0;            // CPU time of the spinning thread(s), seconds
   std::uint64_t units = 0;   // work units done so far
   std::uint64_t events = 0;  // events so far
 };
@@ -118,15 +131,28 @@ PhaseCost signal_phase_cost(std::chrono::microseconds period, std::chrono::milli
 std::vector<double> signal_gaps(std::chrono::microseconds period, Seconds window,
                                 unsigned units_per_read);
 
-// One spinning kernel thread (pinned to the first allowed CPU, as quanta pins
-// worker 0) and, when period > 0, a second thread that sleeps `period` and
-// tgkill()s it with a signal whose SA_SIGINFO handler only counts it.
-SpinResult signalled_thread_spin(std::chrono::microseconds period, Seconds window);
-
-// `threads` spinning kernel threads, one pinned per allowed CPU, each with its
-// own POSIX timer when interval > 0: timer_create(CLOCK_MONOTONIC,
-// SIGEV_THREAD_ID to itself), periodic, handler as above.
-SpinResult timer_threads_spin(unsigned threads, std::chrono::microseconds interval, Seconds window);
+// Several spinner groups alive at once that take turns: phase k belongs to
+// group owner[k], whose spinners spin through it while every other group
+// sleeps (parked workers, a sleeping monitor, disarmed timers). Comparing a
+// phase with the baseline phases next to it keeps the VM's slow throughput
+// drift out of the comparison, as with PhaseCost.
+struct PhasedGroup {
+  bool quanta = true;                     // a quanta runtime; false: kernel threads
+  unsigned workers = 0;                   // quanta: Config::workers (0: one per CPU)
+  unsigned spinners = 0;                  // ULTs, or kernel threads (pinned one per allowed CPU)
+  bool preempt = false;                   // quanta
+  std::chrono::microseconds slice{1000};  // quanta
+  std::chrono::microseconds timer{0};     // kernel threads: per-thread timer interval, 0 = none
+};
+struct PhasedResult {
+  // At each phase boundary: wall and process CPU time, the units of all groups.
+  std::vector<PhaseSample> samples;
+  std::vector<quanta::PreemptionStats> counters;  // per group: growth over the run
+  std::vector<std::uint64_t> monitor_sleeps;      // per group: its monitor's sleeps
+  std::vector<std::uint64_t> signals;             // per group: timer signals handled
+};
+PhasedResult run_phased(const std::vector<PhasedGroup>& groups,
+                        const std::vector<std::size_t>& owner, std::chrono::milliseconds phase);
 
 // Measures the selected groups of preemption rows (all when filter is empty;
 // a group is selected when its key contains the filter, case-insensitive).

@@ -1,7 +1,7 @@
-// Kernel-thread peers of the preemption section: a spinning thread hit by
-// tgkill() from another thread, and spinning threads with per-thread POSIX
-// timers. The signal is SIGUSR1 (quanta's own is SIGURG); its SA_SIGINFO
-// handler only counts the signal.
+// Kernel-thread peers of the preemption cost: a spinning thread hit by
+// tgkill() from another thread. The signal is SIGUSR1 (quanta's own is
+// SIGURG); its SA_SIGINFO handler only counts the signal. (The per-thread
+// POSIX timer peer is a group of preempt_phased.cpp.)
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -13,58 +13,18 @@
 #include <atomic>
 #include <mutex>
 #include <stdexcept>
-#include <string>
 #include <thread>
 
 #include "preempt.hpp"
 
-#ifndef sigev_notify_thread_id
-#define sigev_notify_thread_id _sigev_un._tid
-#endif
-
 namespace qbench {
 namespace {
-
-constexpr int kPeerSignal = SIGUSR1;
 
 std::atomic<std::uint64_t> g_handled{0};
 
 void on_signal(int, siginfo_t*, void*) { g_handled.fetch_add(1, std::memory_order_relaxed); }
 
-void install_handler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction sa {};
-    sa.sa_sigaction = on_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(kPeerSignal, &sa, nullptr) != 0) throw std::runtime_error("sigaction failed");
-  });
-}
-
-std::vector<int> allowed_cpus() {
-  std::vector<int> cpus;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  }
-  return cpus;
-}
-
-// Pins the calling thread as quanta pins its workers (worker i on the i-th
-// allowed CPU); no-op when the CPU list is unknown.
-void pin_self(const std::vector<int>& cpus, std::size_t i) {
-  if (cpus.empty()) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpus[i % cpus.size()], &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-struct alignas(64) Slot {
-  std::uint64_t units = 0;
+struct Slot {
   clockid_t clock{};  // the spinning thread's CPU-time clock
 };
 
@@ -83,34 +43,14 @@ struct Window {
   std::atomic<unsigned> ready{0};
 };
 
-std::uint64_t spin_window(const Window& w) {
-  while (!w.go.load(std::memory_order_acquire)) spin_unit();
-  std::uint64_t n = 0;
-  while (!w.stop.load(std::memory_order_relaxed)) {
-    spin_unit();
-    ++n;
-  }
-  return n;
-}
-
 // Waits for the spinners to be ready, then opens the window, sleeps through
-// it and closes it; fills in its wall length, the spinners' CPU time and the
-// signals handled in it.
-void run_window(Window& w, const std::vector<Slot>& slots, Seconds window, SpinResult& r) {
+// it and closes it.
+void run_window(Window& w, const std::vector<Slot>& slots, Seconds window) {
   while (w.ready.load(std::memory_order_acquire) < slots.size()) std::this_thread::yield();
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  const std::uint64_t h0 = g_handled.load(std::memory_order_relaxed);
-  const double cpu0 = cpu_seconds(slots);
-  const double proc0 = process_cpu_now();
-  const auto t0 = Clock::now();
   w.go.store(true, std::memory_order_release);
   std::this_thread::sleep_for(window);
   w.stop.store(true, std::memory_order_relaxed);
-  const auto t1 = Clock::now();
-  r.process_cpu_seconds = process_cpu_now() - proc0;
-  r.cpu_seconds = cpu_seconds(slots) - cpu0;
-  r.signals = g_handled.load(std::memory_order_relaxed) - h0;
-  r.seconds = Seconds(t1 - t0).count();
 }
 
 // Readies the calling spinner: its CPU clock into `s`, then counts it.
@@ -121,82 +61,22 @@ void ready(Window& w, Slot& s) {
 
 }  // namespace
 
-SpinResult signalled_thread_spin(std::chrono::microseconds period, Seconds window) {
-  install_handler();
-  const std::vector<int> cpus = allowed_cpus();
-  Window w;
-  std::vector<Slot> slots(1);
-  std::atomic<pid_t> tid{0};
-  std::thread spinner([&] {
-    pin_self(cpus, 0);
-    tid.store(static_cast<pid_t>(::syscall(SYS_gettid)), std::memory_order_release);
-    ready(w, slots[0]);
-    slots[0].units = spin_window(w);
+void install_peer_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(kPeerSignal, &sa, nullptr) != 0) throw std::runtime_error("sigaction failed");
   });
-  std::thread sender;
-  if (period.count() > 0) {
-    sender = std::thread([&] {
-      while (tid.load(std::memory_order_acquire) == 0) std::this_thread::yield();
-      const pid_t pid = ::getpid();
-      const timespec ts{0, static_cast<long>(period.count()) * 1000};
-      while (!w.stop.load(std::memory_order_relaxed)) {
-        clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
-        ::syscall(SYS_tgkill, pid, tid.load(std::memory_order_relaxed), kPeerSignal);
-      }
-    });
-  }
-  SpinResult r;
-  run_window(w, slots, window, r);
-  spinner.join();
-  if (sender.joinable()) sender.join();
-  r.units.push_back(slots[0].units);
-  return r;
 }
 
-SpinResult timer_threads_spin(unsigned threads, std::chrono::microseconds interval,
-                              Seconds window) {
-  install_handler();
-  const std::vector<int> cpus = allowed_cpus();
-  Window w;
-  std::vector<Slot> slots(threads);
-  std::atomic<bool> failed{false};
-  std::vector<std::thread> ts;
-  for (unsigned i = 0; i < threads; ++i) {
-    ts.emplace_back([&, i] {
-      pin_self(cpus, i);
-      timer_t timer{};
-      bool armed = false;
-      if (interval.count() > 0) {
-        sigevent sev{};
-        sev.sigev_notify = SIGEV_THREAD_ID;
-        sev.sigev_signo = kPeerSignal;
-        sev.sigev_notify_thread_id = static_cast<pid_t>(::syscall(SYS_gettid));
-        if (timer_create(CLOCK_MONOTONIC, &sev, &timer) == 0) {
-          const long ns = static_cast<long>(interval.count()) * 1000;
-          itimerspec its{};
-          its.it_interval.tv_sec = ns / 1'000'000'000;
-          its.it_interval.tv_nsec = ns % 1'000'000'000;
-          its.it_value = its.it_interval;
-          armed = timer_settime(timer, 0, &its, nullptr) == 0;
-        }
-        if (!armed) failed.store(true, std::memory_order_relaxed);
-      }
-      ready(w, slots[i]);
-      slots[i].units = spin_window(w);
-      if (armed) timer_delete(timer);
-    });
-  }
-  SpinResult r;
-  run_window(w, slots, window, r);
-  for (auto& t : ts) t.join();
-  if (failed.load()) throw std::runtime_error("timer_create/timer_settime failed");
-  for (const Slot& s : slots) r.units.push_back(s.units);
-  return r;
-}
+std::uint64_t peer_signals_handled() { return g_handled.load(std::memory_order_relaxed); }
 
 PhaseCost signal_phase_cost(std::chrono::microseconds period, std::chrono::milliseconds phase,
                             int pairs) {
-  install_handler();
+  install_peer_handler();
   const std::vector<int> cpus = allowed_cpus();
   const std::size_t phases = 2 * static_cast<std::size_t>(pairs) + 1;
   struct alignas(64) Counter {
@@ -213,7 +93,7 @@ PhaseCost signal_phase_cost(std::chrono::microseconds period, std::chrono::milli
   for (std::size_t k = 0; k <= phases; ++k) bounds[k] = start + phase * static_cast<int>(k);
 
   std::thread spinner([&] {
-    pin_self(cpus, 0);
+    pin_to_allowed_cpu(cpus, 0);
     tid.store(static_cast<pid_t>(::syscall(SYS_gettid)), std::memory_order_release);
     ready(w, slots[0]);
     while (!stop.load(std::memory_order_relaxed)) {
@@ -256,7 +136,7 @@ PhaseCost signal_phase_cost(std::chrono::microseconds period, std::chrono::milli
 
 std::vector<double> signal_gaps(std::chrono::microseconds period, Seconds window,
                                 unsigned units_per_read) {
-  install_handler();
+  install_peer_handler();
   const std::vector<int> cpus = allowed_cpus();
   // Shorter than any signal's round trip, longer than a read interval.
   constexpr auto kGap = std::chrono::microseconds(2);
@@ -267,7 +147,7 @@ std::vector<double> signal_gaps(std::chrono::microseconds period, Seconds window
   std::vector<double> gaps;
   gaps.reserve(static_cast<std::size_t>(window / Seconds(period)) + 64);
   std::thread spinner([&] {
-    pin_self(cpus, 0);
+    pin_to_allowed_cpu(cpus, 0);
     tid.store(static_cast<pid_t>(::syscall(SYS_gettid)), std::memory_order_release);
     ready(w, slots[0]);
     while (!w.go.load(std::memory_order_acquire)) spin_unit();
@@ -294,8 +174,7 @@ std::vector<double> signal_gaps(std::chrono::microseconds period, Seconds window
       ::syscall(SYS_tgkill, pid, tid.load(std::memory_order_relaxed), kPeerSignal);
     }
   });
-  SpinResult r;
-  run_window(w, slots, window, r);
+  run_window(w, slots, window);
   spinner.join();
   sender.join();
   return gaps;

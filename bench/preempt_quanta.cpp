@@ -1,4 +1,6 @@
-// quanta preemption cases: spinning ULTs whose work is counted over a window.
+// quanta preemption cases: spinning ULTs whose work is counted over a window
+// or in phases that alternate with a baseline, and whose runs are timed; and
+// the helpers the other preemption files share.
 #include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
@@ -64,18 +66,6 @@ std::vector<pid_t> other_threads(const std::vector<Slot>& slots) {
   return out;
 }
 
-// Sum of voluntary context switches (sleeps) of the given threads.
-std::uint64_t sleeps_of(const std::vector<pid_t>& tids) {
-  std::uint64_t n = 0;
-  for (const pid_t tid : tids) {
-    std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/status");
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) n += std::stoull(line.substr(24));
-    }
-  }
-  return n;
-}
-
 // Sum of the CPU time of a set of threads.
 struct CpuClocks {
   std::vector<clockid_t> ids;
@@ -113,45 +103,25 @@ quanta::Config config(unsigned workers, bool preempt, std::chrono::microseconds 
   return cfg;
 }
 
-quanta::PreemptionStats minus(const quanta::PreemptionStats& after,
-                              const quanta::PreemptionStats& before) {
-  quanta::PreemptionStats d;
-  for (std::size_t i = 0; i < after.per_worker.size(); ++i) {
-    quanta::PreemptionCounters c = after.per_worker[i];
-    if (i < before.per_worker.size()) {
-      c.sent -= before.per_worker[i].sent;
-      c.taken -= before.per_worker[i].taken;
-      c.deferred -= before.per_worker[i].deferred;
-    }
-    d.total.sent += c.sent;
-    d.total.taken += c.taken;
-    d.total.deferred += c.deferred;
-    d.per_worker.push_back(c);
-  }
-  return d;
-}
-
-// Opens the window, sleeps through it and closes it; returns its wall length
-// and the counters' growth and the workers' CPU time over it.
+// Opens the window, sleeps through it and closes it; fills in r's window
+// length, workers' CPU time, monitor sleeps and counters.
 void run_window(quanta::Runtime& rt, Window& w, Seconds window, const std::vector<Slot>& slots,
                 SpinResult& r) {
   std::this_thread::sleep_for(kSettle);
   const CpuClocks clocks = worker_clocks(slots);
   const std::vector<pid_t> others = other_threads(slots);
-  const std::uint64_t sleeps0 = sleeps_of(others);
+  const std::uint64_t sleeps0 = thread_sleeps(others);
   const quanta::PreemptionStats before = quanta::preemption_stats(rt);
   const double cpu0 = clocks.seconds();
-  const double proc0 = process_cpu_now();
   const auto t0 = Clock::now();
   w.go.store(true, std::memory_order_release);
   std::this_thread::sleep_for(window);
   w.stop.store(true, std::memory_order_relaxed);
   const auto t1 = Clock::now();
-  r.process_cpu_seconds = process_cpu_now() - proc0;
   r.cpu_seconds = clocks.seconds() - cpu0;
-  r.counters = minus(quanta::preemption_stats(rt), before);
+  r.counters = counters_growth(quanta::preemption_stats(rt), before);
   r.seconds = Seconds(t1 - t0).count();
-  r.monitor_sleeps = sleeps_of(others) - sleeps0;
+  r.monitor_sleeps = thread_sleeps(others) - sleeps0;
 }
 
 }  // namespace
@@ -168,11 +138,54 @@ double process_cpu_now() {
   return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
 }
 
-unsigned allowed_cpu_count() {
+std::vector<int> allowed_cpus() {
+  std::vector<int> cpus;
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
-  return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+unsigned allowed_cpu_count() { return std::max(1u, static_cast<unsigned>(allowed_cpus().size())); }
+
+void pin_to_allowed_cpu(const std::vector<int>& cpus, std::size_t i) {
+  if (cpus.empty()) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpus[i % cpus.size()], &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+std::uint64_t thread_sleeps(const std::vector<pid_t>& tids) {
+  std::uint64_t n = 0;
+  for (const pid_t tid : tids) {
+    std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/status");
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) n += std::stoull(line.substr(24));
+    }
+  }
+  return n;
+}
+
+quanta::PreemptionStats counters_growth(const quanta::PreemptionStats& after,
+                                        const quanta::PreemptionStats& before) {
+  quanta::PreemptionStats d;
+  for (std::size_t i = 0; i < after.per_worker.size(); ++i) {
+    quanta::PreemptionCounters c = after.per_worker[i];
+    if (i < before.per_worker.size()) {
+      c.sent -= before.per_worker[i].sent;
+      c.taken -= before.per_worker[i].taken;
+      c.deferred -= before.per_worker[i].deferred;
+    }
+    d.total.sent += c.sent;
+    d.total.taken += c.taken;
+    d.total.deferred += c.deferred;
+    d.per_worker.push_back(c);
+  }
+  return d;
 }
 
 double spin_units_per_us() {
@@ -400,7 +413,7 @@ PhaseCost quanta_phase_cost(std::chrono::microseconds slice, std::chrono::millis
     h2.join();
   }
   PhaseCost c = phase_costs(samples);
-  c.counters = minus(after, before);
+  c.counters = counters_growth(after, before);
   return c;
 }
 

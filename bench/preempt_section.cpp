@@ -28,9 +28,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct Ctx {
   bool quick = false;
   bool progress = false;
-  int runs = 5;               // runs per case, interleaved; medians reported
-  Seconds window{1};          // T of the CPU-share, fairness (2T) and lateness runs
-  Seconds short_window{0.5};  // T of the idle-cost runs
+  Seconds window{1};  // T of the fairness (2T) and lateness runs
+  // The turns of the phased rows: T = cycles * phase per configuration.
+  int cycles = 40;
+  std::chrono::milliseconds phase{50};
 };
 
 double median(std::vector<double> v) {
@@ -48,18 +49,6 @@ double percentile(const std::vector<double>& sorted, double p) {
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
-void add(quanta::PreemptionStats& sum, const quanta::PreemptionStats& x) {
-  if (sum.per_worker.size() < x.per_worker.size()) sum.per_worker.resize(x.per_worker.size());
-  for (std::size_t i = 0; i < x.per_worker.size(); ++i) {
-    sum.per_worker[i].sent += x.per_worker[i].sent;
-    sum.per_worker[i].taken += x.per_worker[i].taken;
-    sum.per_worker[i].deferred += x.per_worker[i].deferred;
-  }
-  sum.total.sent += x.total.sent;
-  sum.total.taken += x.total.taken;
-  sum.total.deferred += x.total.deferred;
-}
-
 std::string slice_name(microseconds s) {
   if (s.count() % 1000 == 0) return std::to_string(s.count() / 1000) + " ms";
   return std::to_string(s.count()) + " us";
@@ -67,13 +56,6 @@ std::string slice_name(microseconds s) {
 
 void say(const Ctx& c, const std::string& what) {
   if (c.progress) std::cerr << "measuring preemption: " << what << " ...\n";
-}
-
-double min_of(const std::vector<double>& v) {
-  return v.empty() ? kNaN : *std::min_element(v.begin(), v.end());
-}
-double max_of(const std::vector<double>& v) {
-  return v.empty() ? kNaN : *std::max_element(v.begin(), v.end());
 }
 
 double lost_percent(double on_rate, double off_rate) {
@@ -156,85 +138,103 @@ void measure_cost(const Ctx& c, PreemptSection& out) {
 
 // ---- 2. CPU share lost at three slices --------------------------------------
 
-// Rates of interleaved runs: per process CPU-second and per wall-second.
-struct Rates {
+// Work lost in the phases of group `on` against the nearest phases of group
+// `base` on either side, per phase: by units per process CPU-second and by
+// units per wall-second.
+struct PhasedLoss {
   std::vector<double> cpu, wall;
-  void add(const SpinResult& r) {
-    cpu.push_back(r.process_cpu_rate());
-    wall.push_back(r.rate());
-  }
+  double on_seconds = 0;  // wall time of the `on` phases
 };
 
-// Loss of `on` against `off`, by medians: per process CPU-second (headline)
-// and per wall-second.
-Side lost_side(std::string impl, const Rates& on, const Rates& off) {
-  return {std::move(impl),
-          "%",
-          {{"", lost_percent(median(on.cpu), median(off.cpu))},
-           {"wall", lost_percent(median(on.wall), median(off.wall))}}};
+PhasedLoss phased_loss(const PhasedResult& r, const std::vector<std::size_t>& owner, std::size_t on,
+                       std::size_t base) {
+  PhasedLoss out;
+  const auto& s = r.samples;
+  const auto units = [&](std::size_t k) {
+    return static_cast<double>(s[k + 1].units - s[k].units);
+  };
+  const auto cpu = [&](std::size_t k) { return s[k + 1].cpu - s[k].cpu; };
+  const auto wall = [&](std::size_t k) { return s[k + 1].wall - s[k].wall; };
+  for (std::size_t k = 0; k < owner.size() && k + 1 < s.size(); ++k) {
+    if (owner[k] != on) continue;
+    out.on_seconds += wall(k);
+    double bu = 0, bc = 0, bw = 0;
+    for (std::size_t j = k; j-- > 0;) {
+      if (owner[j] != base) continue;
+      bu += units(j), bc += cpu(j), bw += wall(j);
+      break;
+    }
+    for (std::size_t j = k + 1; j < owner.size() && j + 1 < s.size(); ++j) {
+      if (owner[j] != base) continue;
+      bu += units(j), bc += cpu(j), bw += wall(j);
+      break;
+    }
+    if (bu <= 0 || cpu(k) <= 0) continue;
+    out.cpu.push_back(lost_percent(units(k) / cpu(k), bu / bc));
+    out.wall.push_back(lost_percent(units(k) / wall(k), bu / bw));
+  }
+  return out;
 }
 
-// The spread: the loss of each run against the baseline run just before it.
-void paired_spread(std::vector<Figure>& d, const std::string& who, const Rates& on,
-                   const Rates& off) {
-  std::vector<double> cpu, wall;
-  for (std::size_t i = 0; i < on.cpu.size() && i < off.cpu.size(); ++i) {
-    cpu.push_back(lost_percent(on.cpu[i], off.cpu[i]));
-    wall.push_back(lost_percent(on.wall[i], off.wall[i]));
-  }
-  d.push_back({who + "lost_pct_min_of_runs", min_of(cpu)});
-  d.push_back({who + "lost_pct_max_of_runs", max_of(cpu)});
-  d.push_back({who + "wall_lost_pct_min_of_runs", min_of(wall)});
-  d.push_back({who + "wall_lost_pct_max_of_runs", max_of(wall)});
+Side loss_side(std::string impl, const PhasedLoss& l) {
+  return {std::move(impl), "%", {{"", median(l.cpu)}, {"wall", median(l.wall)}}};
+}
+
+void loss_details(std::vector<Figure>& d, const std::string& who, const PhasedLoss& l) {
+  std::vector<double> v = l.cpu;
+  std::sort(v.begin(), v.end());
+  d.push_back({who + "lost_pct_p25_of_phases", percentile(v, 25)});
+  d.push_back({who + "lost_pct_p75_of_phases", percentile(v, 75)});
+  d.push_back({who + "phases", static_cast<double>(v.size())});
+  d.push_back({who + "seconds", l.on_seconds});
+}
+
+double per_s(std::uint64_t n, double seconds) {
+  return seconds > 0 ? static_cast<double>(n) / seconds : kNaN;
 }
 
 void measure_share_lost(const Ctx& c, PreemptSection& out) {
   const microseconds slices[] = {100us, 1000us, 10000us};
-  constexpr std::size_t kSlices = std::size(slices);
   const unsigned cpus = allowed_cpu_count();
   const unsigned ults = 2 * cpus;
   say(c, "CPU share lost");
-  Rates off, on[kSlices];
-  std::vector<double> taken_per_s[kSlices], wakeups_per_s[kSlices];
-  quanta::PreemptionStats sums[kSlices];
-  for (int i = 0; i < c.runs; ++i) {
-    off.add(quanta_spin(0, ults, false, 1000us, c.window));
-    for (std::size_t s = 0; s < kSlices; ++s) {
-      const SpinResult r = quanta_spin(0, ults, true, slices[s], c.window);
-      on[s].add(r);
-      taken_per_s[s].push_back(static_cast<double>(r.counters.total.taken) / r.seconds);
-      wakeups_per_s[s].push_back(static_cast<double>(r.monitor_sleeps) / r.seconds);
-      add(sums[s], r.counters);
-    }
-  }
-  for (std::size_t s = 0; s < kSlices; ++s) {
+  // Group 0: preemption off; 1..3: on at each slice.
+  std::vector<PhasedGroup> groups;
+  groups.push_back({true, 0, ults, false, 1000us, 0us});
+  for (const microseconds s : slices) groups.push_back({true, 0, ults, true, s, 0us});
+  std::vector<std::size_t> owner;
+  for (int i = 0; i < c.cycles; ++i) owner.insert(owner.end(), {0, 1, 0, 2, 0, 3});
+  owner.push_back(0);
+  const PhasedResult pr = run_phased(groups, owner, c.phase);
+  for (std::size_t s = 0; s < std::size(slices); ++s) {
+    const PhasedLoss l = phased_loss(pr, owner, s + 1, 0);
     PreemptRow r;
     r.benchmark = "CPU share lost, slice " + slice_name(slices[s]);
-    r.quanta = lost_side(
-        std::to_string(ults) + " spinning ULTs, " + std::to_string(cpus) + " workers", on[s], off);
+    r.quanta =
+        loss_side(std::to_string(ults) + " spinning ULTs, " + std::to_string(cpus) + " workers", l);
     r.peer = Side{"preemption off (baseline)", "%", {{"", 0.0}}};
     if (slices[s] == 1000us) r.goal = "< 1 %";
-    r.details = {{"runs", static_cast<double>(c.runs)},
-                 {"seconds_per_run", c.window.count()},
-                 {"units_per_cpu_s_on", median(on[s].cpu)},
-                 {"units_per_cpu_s_off", median(off.cpu)},
-                 {"units_per_s_on", median(on[s].wall)},
-                 {"units_per_s_off", median(off.wall)},
-                 {"preemptions_per_s", median(taken_per_s[s])},
-                 {"monitor_wakeups_per_s", median(wakeups_per_s[s])}};
-    paired_spread(r.details, "", on[s], off);
-    r.counters = sums[s];
+    r.details = {{"phase_ms", static_cast<double>(c.phase.count())},
+                 {"preemptions_per_s", per_s(pr.counters[s + 1].total.taken, l.on_seconds)},
+                 {"monitor_wakeups_per_s", per_s(pr.monitor_sleeps[s + 1], l.on_seconds)}};
+    loss_details(r.details, "", l);
+    r.counters = pr.counters[s + 1];
     out.rows.push_back(std::move(r));
   }
   out.notes.emplace_back(
       "CPU share lost: workers = one per CPU (" + std::to_string(cpus) + "), " +
       std::to_string(ults) +
-      " ULTs spinning for T; lost = 1 - (work units per CPU-second of the process with preemption "
-      "on at the slice) / (the same with preemption off), medians of the runs. The process's CPU "
-      "time includes the monitor thread, so this counts everything preemption adds: the "
-      "monitor's sampling on the workers' CPUs and every preemption; \"wall\": the same per "
-      "wall-second (the brief's \"work units per second\"), which also moves with whatever else "
-      "the machine runs.");
+      " spinning ULTs. Four runtimes (preemption off, on at 100 us, 1 ms, "
+      "10 ms) exist at once and take turns in " +
+      std::to_string(c.phase.count()) + " ms phases (off, 100 us, off, 1 ms, off, 10 ms, ...; " +
+      std::to_string(c.cycles) +
+      " turns each); the runtimes not in turn have their ULTs asleep, their workers parked and "
+      "their monitors asleep. Per phase, lost = 1 - (work units per CPU-second of the process) / "
+      "(the same in the preemption-off phases on either side); median over the phases. The "
+      "process's CPU time includes the monitor thread, so this counts everything preemption "
+      "adds: the monitor's sampling on the workers' CPUs and every preemption. \"wall\": the "
+      "same per wall-second (work units per second), which also moves with whatever else the "
+      "machine runs.");
 }
 
 // ---- 3. Jain fairness --------------------------------------------------------
@@ -319,53 +319,43 @@ void measure_lateness(const Ctx& c, PreemptSection& out) {
 
 void measure_idle_cost(const Ctx& c, PreemptSection& out) {
   const microseconds slices[] = {1000us, 100us};
-  constexpr std::size_t kSlices = std::size(slices);
   const unsigned cpus = allowed_cpu_count();
   say(c, "monitor vs per-thread POSIX timer");
-  Rates q_off, t_off, q_on[kSlices], t_on[kSlices];
-  std::vector<double> t_sig[kSlices], wakeups_per_s[kSlices];
-  quanta::PreemptionStats sums[kSlices];
-  const Seconds w = c.short_window;
-  for (int i = 0; i < c.runs; ++i) {
-    q_off.add(quanta_spin(0, cpus, false, 1000us, w));
-    t_off.add(timer_threads_spin(cpus, 0us, w));
-    for (std::size_t s = 0; s < kSlices; ++s) {
-      const SpinResult q = quanta_spin(0, cpus, true, slices[s], w);
-      q_on[s].add(q);
-      wakeups_per_s[s].push_back(static_cast<double>(q.monitor_sleeps) / q.seconds);
-      add(sums[s], q.counters);
-      const SpinResult t = timer_threads_spin(cpus, slices[s], w);
-      t_on[s].add(t);
-      t_sig[s].push_back(static_cast<double>(t.signals) / t.seconds / cpus);
-    }
-  }
-  for (std::size_t s = 0; s < kSlices; ++s) {
+  // 0: quanta, preemption off; 1, 2: on at each slice; 3: kernel threads
+  // without timers; 4, 5: with a timer at each slice.
+  std::vector<PhasedGroup> groups;
+  groups.push_back({true, 0, cpus, false, 1000us, 0us});
+  for (const microseconds s : slices) groups.push_back({true, 0, cpus, true, s, 0us});
+  groups.push_back({false, 0, cpus, false, 1000us, 0us});
+  for (const microseconds s : slices) groups.push_back({false, 0, cpus, false, 1000us, s});
+  std::vector<std::size_t> owner;
+  for (int i = 0; i < c.cycles; ++i) owner.insert(owner.end(), {0, 1, 0, 2, 0, 3, 4, 3, 5, 3});
+  const PhasedResult pr = run_phased(groups, owner, c.phase);
+  for (std::size_t s = 0; s < std::size(slices); ++s) {
+    const PhasedLoss q = phased_loss(pr, owner, 1 + s, 0);
+    const PhasedLoss t = phased_loss(pr, owner, 4 + s, 3);
     PreemptRow r;
     r.benchmark = "idle cost, nothing to preempt, slice " + slice_name(slices[s]);
-    r.quanta = lost_side("monitor, 1 spinning ULT per worker", q_on[s], q_off);
-    r.peer = lost_side("per-thread POSIX timer, 1 spinning thread per CPU", t_on[s], t_off);
-    r.details = {{"runs", static_cast<double>(c.runs)},
-                 {"seconds_per_run", w.count()},
-                 {"quanta_units_per_cpu_s_on", median(q_on[s].cpu)},
-                 {"quanta_units_per_cpu_s_off", median(q_off.cpu)},
-                 {"timer_units_per_cpu_s_on", median(t_on[s].cpu)},
-                 {"timer_units_per_cpu_s_off", median(t_off.cpu)},
-                 {"monitor_wakeups_per_s", median(wakeups_per_s[s])},
-                 {"timer_signals_per_s_per_thread", median(t_sig[s])}};
-    paired_spread(r.details, "quanta_", q_on[s], q_off);
-    paired_spread(r.details, "timer_", t_on[s], t_off);
-    r.counters = sums[s];
+    r.quanta = loss_side("monitor, 1 spinning ULT per worker", q);
+    r.peer = loss_side("per-thread POSIX timer, 1 spinning thread per CPU", t);
+    r.details = {{"phase_ms", static_cast<double>(c.phase.count())},
+                 {"monitor_wakeups_per_s", per_s(pr.monitor_sleeps[1 + s], q.on_seconds)},
+                 {"timer_signals_per_s_per_thread", per_s(pr.signals[4 + s], t.on_seconds) / cpus}};
+    loss_details(r.details, "quanta_", q);
+    loss_details(r.details, "timer_", t);
+    r.counters = pr.counters[1 + s];
     out.rows.push_back(std::move(r));
   }
   out.notes.emplace_back(
       "idle cost (monitor vs per-worker timer): work lost when nothing needs preempting, counted "
-      "as in \"CPU share lost\" (per CPU-second of the process; \"wall\": per wall-second). "
-      "quanta: workers = one per CPU, one spinning ULT each and nothing else runnable, so the "
-      "monitor sends no signal (sent in the JSON) and costs only its sampling wake-ups every "
-      "slice/2 on the workers' CPUs; vs preemption off. Peer, the per-worker POSIX timer design: "
-      "one spinning kernel thread per CPU (pinned as the workers are), each with its own timer "
-      "(timer_create CLOCK_MONOTONIC, SIGEV_THREAD_ID to itself, interval = slice, SIGUSR1 "
-      "handler that only counts); vs the same threads without timers. Medians of the runs.");
+      "per phase as in \"CPU share lost\" (per CPU-second of the process; \"wall\": per "
+      "wall-second), with six groups taking turns. quanta: workers = one per CPU, one spinning "
+      "ULT each and nothing else runnable, so the monitor sends no signal (sent in the JSON) and "
+      "costs only its sampling wake-ups every slice/2 on the workers' CPUs; vs the "
+      "preemption-off runtime. Peer, the per-worker POSIX timer design: one spinning kernel "
+      "thread per CPU (pinned as the workers are), each with its own timer (timer_create "
+      "CLOCK_MONOTONIC, SIGEV_THREAD_ID to itself, interval = slice, armed only in its phases, "
+      "SIGUSR1 handler that only counts); vs the same threads without timers.");
 }
 
 // CPU time of the whole machine and of this process, from /proc.
@@ -456,9 +446,8 @@ PreemptSection measure_preemption(bool quick, const std::string& filter, bool pr
   Ctx c;
   c.quick = quick;
   c.progress = progress;
-  c.runs = quick ? 1 : 5;
   c.window = quick ? Seconds(0.2) : Seconds(1.0);
-  c.short_window = quick ? Seconds(0.2) : Seconds(0.5);
+  c.cycles = quick ? 4 : 40;
   PreemptSection out;
   const CpuTimes before = cpu_times();
   for (const Group& g : kGroups) {
@@ -468,9 +457,10 @@ PreemptSection measure_preemption(bool quick, const std::string& filter, bool pr
   if (!out.rows.empty()) {
     char buf[300];
     std::snprintf(buf, sizeof buf,
-                  "%d run%s per case, interleaved, medians; T = %.1f s (idle cost: %.1f s; "
-                  "fairness, lateness at 1 ms: %.1f s); %u CPUs, workers pinned one per CPU",
-                  c.runs, c.runs == 1 ? "" : "s", c.window.count(), c.short_window.count(),
+                  "T = %.1f s per configuration (CPU share, idle cost: %d turns of %d ms "
+                  "interleaved with the baseline; fairness, lateness at 1 ms: %.1f s); %u CPUs, "
+                  "workers pinned one per CPU",
+                  c.cycles * c.phase.count() / 1000.0, c.cycles, static_cast<int>(c.phase.count()),
                   2 * c.window.count(), allowed_cpu_count());
     out.setup = buf;
   }
