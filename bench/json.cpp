@@ -64,7 +64,7 @@ void side(std::ostream& out, const Side& s) {
 
 void counters(std::ostream& out, const quanta::PreemptionCounters& c) {
   out << "{\"sent\": " << c.sent << ", \"taken\": " << c.taken << ", \"deferred\": " << c.deferred
-      << "}";
+      << ", \"deferred_taken\": " << c.deferred_taken << ", \"ignored\": " << c.ignored << "}";
 }
 
 void preemption(std::ostream& out, const PreemptSection& p) {

@@ -179,10 +179,14 @@ quanta::PreemptionStats counters_growth(const quanta::PreemptionStats& after,
       c.sent -= before.per_worker[i].sent;
       c.taken -= before.per_worker[i].taken;
       c.deferred -= before.per_worker[i].deferred;
+      c.deferred_taken -= before.per_worker[i].deferred_taken;
+      c.ignored -= before.per_worker[i].ignored;
     }
     d.total.sent += c.sent;
     d.total.taken += c.taken;
     d.total.deferred += c.deferred;
+    d.total.deferred_taken += c.deferred_taken;
+    d.total.ignored += c.ignored;
     d.per_worker.push_back(c);
   }
   return d;

@@ -37,14 +37,28 @@ class NoPreempt {
 // none did. Callable from any thread, at any time.
 unsigned allow_preemption_in(std::string_view fragment);
 
-// Counters of one worker. `sent`: signals the monitor sent to it. `taken`:
-// preemptions that switched a ULT out. `deferred`: signals that arrived when
-// the ULT could not be preempted (in the runtime, in a NoPreempt scope, or in
-// code outside the preemptible objects).
+// Counters of one worker (or, from this_thread::preemption_counters, of one
+// ULT). Every signal that arrives is counted exactly once: as taken on the
+// spot, as `deferred` or as `ignored`. So on a worker
+//   sent == (taken - deferred_taken) + deferred + ignored + in flight,
+// where "in flight" are signals not delivered yet and signals the kernel
+// merged with one still pending (a thread the kernel did not run for a
+// while); the monitor's back-off keeps those rare.
 struct PreemptionCounters {
+  // Signals the monitor sent (per worker only).
   std::uint64_t sent = 0;
+  // Preemptions that switched a ULT out: at the signal, or later, where a
+  // deferred one was taken (the end of a NoPreempt scope or runtime call).
   std::uint64_t taken = 0;
+  // Signals that arrived while the ULT could not be preempted (in the
+  // runtime, in a NoPreempt scope, or in code outside the preemptible
+  // objects); the ULT is then switched out at its next safe chance.
   std::uint64_t deferred = 0;
+  // Of `taken`, those taken later after a deferral.
+  std::uint64_t deferred_taken = 0;
+  // Signals that arrived with nothing to preempt: the ULT had already
+  // switched out or no other ULT waited any more (per worker only).
+  std::uint64_t ignored = 0;
 };
 
 struct PreemptionStats {
@@ -56,8 +70,9 @@ struct PreemptionStats {
 PreemptionStats preemption_stats(const Runtime& rt);
 
 namespace this_thread {
-// Preemptions taken and deferred by the calling ULT so far ({0, 0, 0} on a
-// kernel thread; `sent` is not counted per ULT).
+// Preemptions taken, deferred and deferred_taken of the calling ULT so far
+// (all 0 on a kernel thread; `sent` and `ignored` are counted per worker
+// only).
 PreemptionCounters preemption_counters() noexcept;
 }  // namespace this_thread
 

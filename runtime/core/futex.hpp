@@ -29,6 +29,21 @@ inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
   errno = saved;
 }
 
+// Blocks while *word == expected, until the CLOCK_MONOTONIC time deadline_ns
+// (absolute: a sleep that starts late still ends on time). Returns as
+// futex_wait does.
+inline void futex_wait_until(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                             std::int64_t deadline_ns) noexcept {
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
+  ts.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);
+  int saved = errno;
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word),
+            FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, &ts, nullptr,
+            FUTEX_BITSET_MATCH_ANY);
+  errno = saved;
+}
+
 inline void futex_wake(std::atomic<std::uint32_t>& word, int count = INT_MAX) noexcept {
   int saved = errno;
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, count, nullptr,

@@ -52,6 +52,10 @@ struct Ult {
   std::atomic<bool> preempt_pending{false};  // a deferred preemption to take
   std::uint64_t preempt_taken = 0;
   std::uint64_t preempt_deferred = 0;
+  std::uint64_t preempt_deferred_taken = 0;
+  // Switched out by the preemption handler and not resumed yet: it will
+  // return through rt_sigreturn, which restores its own signal mask.
+  bool in_signal = false;
 
   std::atomic<std::uint32_t> refs{2};  // execution + handle
   std::atomic<std::uint32_t> done{0};  // 1 once the task has run (futex word)

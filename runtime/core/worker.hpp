@@ -90,6 +90,8 @@ struct alignas(128) Worker {
   std::atomic<std::uint64_t> preempt_sent{0};
   std::atomic<std::uint64_t> preempt_taken{0};
   std::atomic<std::uint64_t> preempt_deferred{0};
+  std::atomic<std::uint64_t> preempt_deferred_taken{0};
+  std::atomic<std::uint64_t> preempt_ignored{0};
 
   // Counters (owner writes, anyone reads).
   std::atomic<std::uint64_t> spawned{0};   // ULTs started from this worker

@@ -2,6 +2,7 @@
 #include "preempt/monitor.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,12 +21,14 @@ namespace {
 
 constexpr unsigned kMaxBackoff = 64;
 
+// What the monitor knows about one worker's running ULT.
 struct Sample {
   std::uint64_t switches = ~std::uint64_t{0};
-  unsigned stale = 0;    // consecutive samples without a switch
-  std::int64_t cpu = 0;  // the worker thread's CPU time at the first of them
-  unsigned wait = 0;     // samples to skip before the next signal
-  unsigned backoff = 1;  // next value of `wait`
+  std::int64_t since = 0;     // when the switch counter was last seen to move
+  std::int64_t cpu_at = -1;   // when `cpu` was read (-1: not yet)
+  std::int64_t cpu = -1;      // the worker thread's CPU time then (-1: unreadable)
+  unsigned wait = 0;          // samples to skip before the next signal
+  unsigned backoff = 1;       // next value of `wait`
 };
 
 // Whether another ULT waits for worker w: one of at least the running
@@ -63,14 +66,24 @@ void PreemptMonitor::wake() noexcept { futex_wake(sleeping_); }
 void PreemptMonitor::run() {
   const std::int64_t slice_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(rt_->cfg.time_slice).count();
-  const std::int64_t tick = slice_ns / 2;
+  // Sampling period while some worker runs a ULT that others wait behind,
+  // and the longest period otherwise (see monitor.hpp).
+  const std::int64_t fast = slice_ns / 2;
+  const std::int64_t slow = slice_ns;
+  // The kernel may defer a timed wake-up by the thread's timer slack (50 us
+  // by default), a whole sampling period at small slices.
+  ::prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(std::max<std::int64_t>(fast / 16, 1000)));
   const pid_t pid = ::getpid();
   std::vector<Sample> samples(rt_->workers.size());
+  std::int64_t period = fast;
+  std::int64_t deadline = now_ns() + period;
   while (stop_.load(std::memory_order_acquire) == 0) {
-    futex_wait(stop_, 0, tick);
+    futex_wait_until(stop_, 0, deadline);
     if (stop_.load(std::memory_order_acquire) != 0) break;
     const std::int64_t now = now_ns();
+    if (now < deadline) continue;  // woken early (a signal): sleep on
     bool any_awake = false;
+    bool any_candidate = false;  // a worker whose ULT others wait behind
     for (std::size_t i = 0; i < rt_->workers.size(); ++i) {
       Worker& w = *rt_->workers[i];
       Sample& s = samples[i];
@@ -81,26 +94,38 @@ void PreemptMonitor::run() {
       any_awake = true;
       const std::uint64_t sw = w.switches.load(std::memory_order_relaxed);
       if (sw != s.switches || !w.in_ult.load(std::memory_order_relaxed)) {
+        // Switched since the last look: the running ULT started at or
+        // before `now`, so it has run at least (later sample - now).
         s = Sample{};
         s.switches = sw;
+        s.since = now;
+        if (others_wait(w, now)) any_candidate = true;
         continue;
       }
-      // First sample without a switch: note the thread's CPU time. A worker
-      // whose ULT did not switch may simply not have been on a CPU (the
-      // kernel ran something else): only CPU time really spent in the same
-      // ULT counts towards its slice.
-      if (++s.stale == 1) {
+      // The same ULT since `since`. A worker thread the kernel did not run
+      // (other threads on its CPU) looks the same: only CPU time really
+      // spent counts towards the slice, so note the thread's CPU time the
+      // first time the ULT is seen still running.
+      if (s.cpu_at < 0) {
+        s.cpu_at = now;
         s.cpu = thread_cpu_ns(w);
-        continue;
       }
-      if (s.stale < 3) continue;  // two more samples: one slice later
+      if (!others_wait(w, now)) continue;
+      any_candidate = true;
       if (s.wait > 0) {
         --s.wait;
         continue;
       }
-      if (!others_wait(w, now)) continue;
-      const std::int64_t cpu = thread_cpu_ns(w);
-      if (cpu >= 0 && s.cpu >= 0 && cpu - s.cpu < slice_ns * 9 / 10) continue;
+      // Overrun: a slice of wall time since `since` (less a little sampling
+      // jitter) and, of the part since `cpu_at`, 90% really on a CPU. Wall
+      // time before `cpu_at` counts for at most one fast period: when the
+      // monitor itself ran late, the worker may not have run either.
+      if (now - s.since < slice_ns - slice_ns / 16 || now == s.cpu_at) continue;
+      if (s.cpu >= 0) {
+        const std::int64_t cpu = thread_cpu_ns(w);
+        const std::int64_t owed = slice_ns - std::min(s.cpu_at - s.since, fast);
+        if (cpu >= 0 && cpu - s.cpu < owed * 9 / 10) continue;
+      }
       ::syscall(SYS_tgkill, pid, w.tid, kPreemptSignal);
       w.preempt_sent.store(w.preempt_sent.load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
@@ -118,7 +143,17 @@ void PreemptMonitor::run() {
         if (w->parked.load(std::memory_order_seq_cst) != 1) all_parked = false;
       if (all_parked && stop_.load(std::memory_order_seq_cst) == 0) futex_wait(sleeping_, 1);
       sleeping_.store(0, std::memory_order_relaxed);
+      period = fast;
+      deadline = now_ns() + period;
+      continue;
     }
+    // Nobody waits behind a running ULT: nothing can overrun yet, so sample
+    // less often (up to once a slice); back to slice/2 as soon as someone
+    // waits. A ULT that starts waiting meanwhile is served at most one slow
+    // period later than it would be otherwise.
+    period = any_candidate ? fast : std::min(period * 2, slow);
+    deadline += period;
+    if (deadline <= now) deadline = now + period;  // fell behind: do not catch up
   }
 }
 

@@ -10,16 +10,21 @@
 // only when the running ULT has not switched for a whole slice *and* other
 // ULTs wait for that worker. See docs/preemption.md for the measurements.
 //
-// Sampling: every slice/2. When a worker's switch counter stops moving the
-// monitor notes the worker thread's CPU time; two samples (one slice) later,
-// if the counter still has not moved and the thread really spent >= 90% of a
-// slice on a CPU meanwhile, the ULT has overrun: it has run at least one
-// slice, at most about 1.5. (Without the CPU-time check a worker that the
-// kernel merely descheduled — other threads on its CPU — would look stuck.)
-// A signal that was deferred (the ULT was in the runtime, a NoPreempt scope
-// or foreign code) is re-sent with exponential back-off (1, 2, 4 ... 64
-// samples), so a ULT blocked in a long system call is not hit by a storm of
-// EINTRs. When every worker is parked the monitor sleeps until one wakes.
+// Sampling: on an absolute schedule (a late wake-up does not shift the next
+// one), every slice/2 while some worker runs a ULT that others wait behind,
+// stretching to once a slice while none does. The sample at which a worker's
+// switch counter is seen to move starts the clock of its running ULT: that
+// ULT started at or before it. The next sample that finds the counter still
+// notes the worker thread's CPU time; a later one, at least a slice after the
+// start, signals if others wait and the thread really spent >= 90% of the
+// rest of the slice on a CPU. So a ULT is signalled after running between
+// one slice and one slice plus a sampling period. (Without the CPU-time check
+// a worker that the kernel merely descheduled — other threads on its CPU —
+// would look stuck.) A signal that was deferred (the ULT was in the runtime,
+// a NoPreempt scope or foreign code) is re-sent with exponential back-off (1,
+// 2, 4 ... 64 samples), so a ULT blocked in a long system call is not hit by
+// a storm of EINTRs. When every worker is parked the monitor sleeps until one
+// wakes.
 #pragma once
 #include <atomic>
 #include <cstdint>

@@ -41,9 +41,13 @@ PreemptionStats preemption_stats(const Runtime& rt) {
     c.sent = w->preempt_sent.load(std::memory_order_relaxed);
     c.taken = w->preempt_taken.load(std::memory_order_relaxed);
     c.deferred = w->preempt_deferred.load(std::memory_order_relaxed);
+    c.deferred_taken = w->preempt_deferred_taken.load(std::memory_order_relaxed);
+    c.ignored = w->preempt_ignored.load(std::memory_order_relaxed);
     st.total.sent += c.sent;
     st.total.taken += c.taken;
     st.total.deferred += c.deferred;
+    st.total.deferred_taken += c.deferred_taken;
+    st.total.ignored += c.ignored;
     st.per_worker.push_back(c);
   }
   return st;
@@ -55,6 +59,7 @@ PreemptionCounters preemption_counters() noexcept {
   if (const detail::Ult* u = detail::current_ult()) {
     c.taken = u->preempt_taken;
     c.deferred = u->preempt_deferred;
+    c.deferred_taken = u->preempt_deferred_taken;
   }
   return c;
 }

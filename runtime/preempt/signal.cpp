@@ -45,8 +45,12 @@ void on_preempt(int sig, siginfo_t* info, void* uctx) {
   }
   const int saved_errno = errno;
   Worker* w = current_worker();
+  if (!w) return;  // not a worker thread
   Ult* u = running_ult(w);
-  if (!u) return;  // the worker loop, or not a worker at all
+  if (!u) {  // the worker loop: the ULT signalled has switched out already
+    count(w->preempt_ignored);
+    return;
+  }
   auto* uc = static_cast<ucontext_t*>(uctx);
   // Safe only in preemptible code *on the ULT's own stack*: not in code
   // running on a signal stack (an application's SA_ONSTACK handler) or any
@@ -67,11 +71,17 @@ void on_preempt(int sig, siginfo_t* info, void* uctx) {
     ++u->preempt_taken;
     count(w->preempt_taken);
     // The kernel blocked the signal for the handler's duration; the ULTs
-    // that run next must not inherit that (see signal.hpp).
-    sigset_t urg;
-    sigemptyset(&urg);
-    sigaddset(&urg, kPreemptSignal);
-    pthread_sigmask(SIG_UNBLOCK, &urg, nullptr);
+    // that run next must not inherit that (see signal.hpp). A ULT that was
+    // itself preempted resumes in this handler and leaves through
+    // rt_sigreturn, which restores its unblocked mask: only then can the
+    // system call be saved (spinning ULTs preempting one another).
+    if (!next->in_signal) {
+      sigset_t urg;
+      sigemptyset(&urg);
+      sigaddset(&urg, kPreemptSignal);
+      pthread_sigmask(SIG_UNBLOCK, &urg, nullptr);
+    }
+    u->in_signal = true;
     w->after_ult = u;
     if (w->rt->preempt_migrate_for_testing.load(std::memory_order_relaxed) &&
         w->rt->workers.size() > 1) {
@@ -90,6 +100,9 @@ void on_preempt(int sig, siginfo_t* info, void* uctx) {
     }
     w->switch_to(next);
     w = current_worker();  // resumed, maybe on another worker
+    u->in_signal = false;
+  } else {
+    count(w->preempt_ignored);  // nobody waits any more
   }
 
   // rt_sigreturn re-installs the sigaltstack saved in the frame: make it ours.
@@ -134,7 +147,9 @@ void take_pending_preemption(Ult* u) noexcept {
   Worker* w = u->worker;  // read inside the section: not moved any more
   if (Ult* next = w->pick(u->priority)) {
     ++u->preempt_taken;
+    ++u->preempt_deferred_taken;
     count(w->preempt_taken);
+    count(w->preempt_deferred_taken);
     w->after = After::Requeue;
     w->after_ult = u;
     w->switch_to(next);

@@ -25,7 +25,8 @@ TEST(PreemptCooperative, UltsThatYieldOftenAreNeverSignalled) {
   }
   for (auto& h : hs) h.join();
   auto st = quanta::preemption_stats(rt);
-  EXPECT_EQ(st.total.sent, 0u);
+  EXPECT_EQ(st.total.sent, 0u) << "taken " << st.total.taken << ", deferred " << st.total.deferred
+                               << ", ignored " << st.total.ignored;
   EXPECT_EQ(st.total.taken, 0u);
 }
 
