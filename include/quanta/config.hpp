@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace quanta {
 
@@ -51,6 +52,13 @@ inline constexpr std::chrono::microseconds kMaxTimeSlice{10'000'000};
 // Upper bound on workers; more than this is a ConfigError.
 inline constexpr unsigned kMaxWorkers = 1024;
 
+// The time slice of the ULTs of one priority level (see
+// Config::priority_time_slices).
+struct PrioritySlice {
+  int priority;
+  std::chrono::microseconds slice;
+};
+
 struct Config {
   // Kernel worker threads; 0 means one per CPU the process may run on.
   unsigned workers = 0;
@@ -59,6 +67,10 @@ struct Config {
   SchedulerKind scheduler = SchedulerKind::RoundRobin;
   // How long a ULT may run before it is preempted.
   std::chrono::microseconds time_slice{1000};
+  // Overrides of time_slice for single priority levels, e.g.
+  // {{kMaxPriority, 200us}} preempts the most urgent ULTs sooner. Each level
+  // at most once; each slice in the same range as time_slice.
+  std::vector<PrioritySlice> priority_time_slices;
   // Whether overrunning ULTs are preempted.
   bool preempt = true;
   // Default stack size of a ULT, in bytes (rounded up to whole pages).
@@ -69,6 +81,7 @@ struct Config {
   //   QUANTA_WORKERS        0..1024 (0 = one per CPU)
   //   QUANTA_SCHEDULER      round_robin|work_stealing
   //   QUANTA_TIME_SLICE_US  100..10000000
+  //   QUANTA_PRIORITY_TIME_SLICES  priority:us[,priority:us...], e.g. "31:200,0:5000"
   //   QUANTA_PREEMPT        on|off|1|0|true|false
   //   QUANTA_STACK_SIZE     bytes, optional K/M/G suffix, 16K..1G
   //   QUANTA_STACK_GUARD    auto|page|canary
@@ -79,6 +92,9 @@ struct Config {
 
   // Throws ConfigError naming the first field outside its accepted range.
   void validate() const;
+  // The slice of ULTs of priority p: its priority_time_slices entry, else
+  // time_slice.
+  std::chrono::microseconds time_slice_for(int priority) const noexcept;
 };
 
 }  // namespace quanta

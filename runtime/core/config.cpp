@@ -54,7 +54,48 @@ unsigned long long parse_uint(const char* var, const char* text, unsigned long l
   return v;
 }
 
+// "priority:us[,priority:us...]" of QUANTA_PRIORITY_TIME_SLICES.
+std::vector<PrioritySlice> parse_slices(const char* text) {
+  constexpr const char* var = "QUANTA_PRIORITY_TIME_SLICES";
+  const std::string expected =
+      "a list priority:microseconds[,priority:microseconds...] with priority in " +
+      range(kMinPriority, kMaxPriority) + " and microseconds in " +
+      range(static_cast<unsigned long long>(kMinTimeSlice.count()),
+            static_cast<unsigned long long>(kMaxTimeSlice.count())) +
+      ", e.g. \"31:200,0:5000\"";
+  std::vector<PrioritySlice> out;
+  std::string_view rest(text);
+  while (true) {
+    const std::string_view item = rest.substr(0, rest.find(','));
+    const std::size_t colon = item.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == item.size())
+      bad_env(var, text, expected);
+    const std::string prio(item.substr(0, colon)), us(item.substr(colon + 1));
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long p = std::strtoul(prio.c_str(), &end, 10);
+    if (*end || prio[0] == '-' || prio[0] == '+' || errno || p > kMaxPriority)
+      bad_env(var, text, expected);
+    errno = 0;
+    const unsigned long long s = std::strtoull(us.c_str(), &end, 10);
+    if (*end || us[0] == '-' || us[0] == '+' || errno ||
+        s < static_cast<unsigned long long>(kMinTimeSlice.count()) ||
+        s > static_cast<unsigned long long>(kMaxTimeSlice.count()))
+      bad_env(var, text, expected);
+    out.push_back({static_cast<int>(p), std::chrono::microseconds(s)});
+    if (item.size() == rest.size()) break;
+    rest.remove_prefix(item.size() + 1);
+  }
+  return out;
+}
+
 }  // namespace
+
+std::chrono::microseconds Config::time_slice_for(int priority) const noexcept {
+  for (const PrioritySlice& ps : priority_time_slices)
+    if (ps.priority == priority) return ps.slice;
+  return time_slice;
+}
 
 Config Config::from_env() {
   Config c;
@@ -74,6 +115,7 @@ Config Config::from_env() {
     c.time_slice = std::chrono::microseconds(parse_uint(
         "QUANTA_TIME_SLICE_US", v, static_cast<unsigned long long>(kMinTimeSlice.count()),
         static_cast<unsigned long long>(kMaxTimeSlice.count()), false, "microseconds"));
+  if (const char* v = env("QUANTA_PRIORITY_TIME_SLICES")) c.priority_time_slices = parse_slices(v);
   if (const char* v = env("QUANTA_PREEMPT")) {
     std::string_view s(v);
     if (s == "on" || s == "1" || s == "true")
@@ -117,6 +159,25 @@ void Config::validate() const {
                       range(static_cast<unsigned long long>(kMinTimeSlice.count()),
                             static_cast<unsigned long long>(kMaxTimeSlice.count())) +
                       " us");
+  for (std::size_t i = 0; i < priority_time_slices.size(); ++i) {
+    const PrioritySlice& ps = priority_time_slices[i];
+    const std::string where =
+        "quanta: Config::priority_time_slices[" + std::to_string(i) + "]";
+    if (ps.priority < kMinPriority || ps.priority > kMaxPriority)
+      throw ConfigError(where + ".priority = " + std::to_string(ps.priority) +
+                        " is outside the accepted range " + range(kMinPriority, kMaxPriority));
+    if (ps.slice < kMinTimeSlice || ps.slice > kMaxTimeSlice)
+      throw ConfigError(where + ".slice = " + std::to_string(ps.slice.count()) +
+                        " us is outside the accepted range " +
+                        range(static_cast<unsigned long long>(kMinTimeSlice.count()),
+                              static_cast<unsigned long long>(kMaxTimeSlice.count())) +
+                        " us");
+    for (std::size_t j = 0; j < i; ++j)
+      if (priority_time_slices[j].priority == ps.priority)
+        throw ConfigError(where + ".priority = " + std::to_string(ps.priority) +
+                          " is listed twice (also at index " + std::to_string(j) +
+                          "); expected each priority at most once");
+  }
   if (stack_size < kMinStackSize || stack_size > kMaxStackSize)
     throw ConfigError("quanta: Config::stack_size = " + std::to_string(stack_size) +
                       " bytes is outside the accepted range " + range(kMinStackSize, kMaxStackSize));

@@ -64,12 +64,18 @@ PreemptMonitor::~PreemptMonitor() {
 void PreemptMonitor::wake() noexcept { futex_wake(sleeping_); }
 
 void PreemptMonitor::run() {
-  const std::int64_t slice_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(rt_->cfg.time_slice).count();
+  // The slice of each priority level; sampling follows the shortest.
+  std::int64_t slices[kMaxPriority + 1];
+  std::int64_t shortest = INT64_MAX;
+  for (int p = kMinPriority; p <= kMaxPriority; ++p) {
+    slices[p] = std::chrono::duration_cast<std::chrono::nanoseconds>(rt_->cfg.time_slice_for(p))
+                    .count();
+    shortest = std::min(shortest, slices[p]);
+  }
   // Sampling period while some worker runs a ULT that others wait behind,
   // and the longest period otherwise (see monitor.hpp).
-  const std::int64_t fast = slice_ns / 2;
-  const std::int64_t slow = slice_ns;
+  const std::int64_t fast = shortest / 2;
+  const std::int64_t slow = shortest;
   // The kernel may defer a timed wake-up by the thread's timer slack (50 us
   // by default), a whole sampling period at small slices.
   ::prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(std::max<std::int64_t>(fast / 16, 1000)));
@@ -116,6 +122,8 @@ void PreemptMonitor::run() {
         --s.wait;
         continue;
       }
+      const int prio = w.running_priority.load(std::memory_order_relaxed);
+      const std::int64_t slice_ns = slices[std::clamp(prio, kMinPriority, kMaxPriority)];
       // Overrun: a slice of wall time since `since` (less a little sampling
       // jitter) and, of the part since `cpu_at`, 90% really on a CPU. Wall
       // time before `cpu_at` counts for at most one fast period: when the
@@ -123,7 +131,7 @@ void PreemptMonitor::run() {
       if (now - s.since < slice_ns - slice_ns / 16 || now == s.cpu_at) continue;
       if (s.cpu >= 0) {
         const std::int64_t cpu = thread_cpu_ns(w);
-        const std::int64_t owed = slice_ns - std::min(s.cpu_at - s.since, fast);
+        const std::int64_t owed = slice_ns - std::min(s.cpu_at - s.since, slice_ns / 2);
         if (cpu >= 0 && cpu - s.cpu < owed * 9 / 10) continue;
       }
       ::syscall(SYS_tgkill, pid, w.tid, kPreemptSignal);
