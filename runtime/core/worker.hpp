@@ -85,6 +85,11 @@ struct alignas(128) Worker {
   std::atomic<std::uint8_t> in_ult{0};           // a ULT (not `self`) is current
   std::atomic<int> running_priority{0};          // priority of the current ULT
   std::atomic<std::int64_t> next_deadline_ns{INT64_MAX};  // earliest timer
+  // The last switch made by a preemption: the value `switches` took and
+  // when. While the counter still has that value, the monitor knows exactly
+  // when the running ULT started instead of bounding it by its own samples.
+  std::atomic<std::uint64_t> preempt_switch_count{~std::uint64_t{0}};
+  std::atomic<std::int64_t> preempt_switch_ns{0};
 
   // Preemption counters: `sent` written by the monitor, the others by the owner.
   std::atomic<std::uint64_t> preempt_sent{0};

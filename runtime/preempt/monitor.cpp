@@ -21,15 +21,29 @@ namespace {
 
 constexpr unsigned kMaxBackoff = 64;
 
+}  // namespace
+
 // What the monitor knows about one worker's running ULT.
 struct Sample {
   std::uint64_t switches = ~std::uint64_t{0};
-  std::int64_t since = 0;     // when the switch counter was last seen to move
+  std::int64_t since = 0;     // the running ULT started at or before this
+  bool exact = false;         // ... exactly then (a preemption switched it in)
   std::int64_t cpu_at = -1;   // when `cpu` was read (-1: not yet)
   std::int64_t cpu = -1;      // the worker thread's CPU time then (-1: unreadable)
   unsigned wait = 0;          // samples to skip before the next signal
   unsigned backoff = 1;       // next value of `wait`
 };
+
+// What one look at the workers found.
+struct Look {
+  bool any_awake = false;
+  // A ULT that others wait behind may overrun before the next slow sample.
+  bool candidate = false;
+  // The earliest moment a ULT with an exactly known start ends its slice.
+  std::int64_t slice_end = INT64_MAX;
+};
+
+namespace {
 
 // Whether another ULT waits for worker w: one of at least the running
 // priority in its run queue, anything in its inbox, or an expired timer.
@@ -63,6 +77,75 @@ PreemptMonitor::~PreemptMonitor() {
 
 void PreemptMonitor::wake() noexcept { futex_wake(sleeping_); }
 
+// One sample of worker w at time `now`; signals it if its ULT overran.
+void PreemptMonitor::look_at(Worker& w, Sample& s, std::int64_t now, const std::int64_t* slices,
+                             Look& look) noexcept {
+  if (w.parked.load(std::memory_order_relaxed) == 1) {
+    s = Sample{};
+    return;
+  }
+  look.any_awake = true;
+  const int prio = std::clamp(w.running_priority.load(std::memory_order_relaxed), kMinPriority,
+                              kMaxPriority);
+  const std::int64_t slice_ns = slices[prio];
+  const std::uint64_t sw = w.switches.load(std::memory_order_relaxed);
+  if (sw != s.switches || !w.in_ult.load(std::memory_order_relaxed)) {
+    // Switched since the last look: the running ULT started at or before
+    // `now`, so it has run at least (later sample - now); if a preemption
+    // switched it in, exactly when is known.
+    s = Sample{};
+    s.switches = sw;
+    s.since = now;
+    if (w.preempt_switch_count.load(std::memory_order_acquire) == sw) {
+      s.since = std::min(now, w.preempt_switch_ns.load(std::memory_order_relaxed));
+      s.exact = true;
+      // Spinning ULTs taking turns: the one switched in will likely overrun
+      // too. Note the CPU time now, and have a sample at the end of its slice.
+      if (others_wait(w, now)) {
+        look.candidate = true;
+        look.slice_end = std::min(look.slice_end, s.since + slice_ns);
+        s.cpu_at = now;
+        s.cpu = thread_cpu_ns(w);
+      }
+    }
+    return;
+  }
+  // The same ULT since `since`. A worker thread the kernel did not run (other
+  // threads on its CPU) looks the same: only CPU time really spent counts
+  // towards the slice, so note the thread's CPU time the first time the ULT
+  // is seen still running.
+  if (s.cpu_at < 0) {
+    s.cpu_at = now;
+    s.cpu = thread_cpu_ns(w);
+  }
+  if (!others_wait(w, now)) return;
+  look.candidate = true;
+  if (s.exact) look.slice_end = std::min(look.slice_end, s.since + slice_ns);
+  if (s.wait > 0) {
+    --s.wait;
+    return;
+  }
+  // Overrun: a slice of wall time since `since` (less a little sampling
+  // jitter when the start is only bounded) and, of the part since `cpu_at`,
+  // 90% really on a CPU. Wall time before `cpu_at` counts for at most half a
+  // slice: when the monitor itself ran late, the worker may not have run
+  // either.
+  const std::int64_t needed = s.exact ? slice_ns : slice_ns - slice_ns / 16;
+  if (now - s.since < needed || now == s.cpu_at) return;
+  if (s.cpu >= 0) {
+    const std::int64_t cpu = thread_cpu_ns(w);
+    const std::int64_t owed = slice_ns - std::min(s.cpu_at - s.since, slice_ns / 2);
+    if (cpu >= 0 && cpu - s.cpu < owed * 9 / 10) return;
+  }
+  ::syscall(SYS_tgkill, pid_, w.tid, kPreemptSignal);
+  w.preempt_sent.store(w.preempt_sent.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
+  // If the ULT switches, the counter moves and this resets; if the signal
+  // was deferred, wait longer before the next one.
+  s.wait = s.backoff;
+  s.backoff = std::min(s.backoff * 2, kMaxBackoff);
+}
+
 void PreemptMonitor::run() {
   // The slice of each priority level; sampling follows the shortest.
   std::int64_t slices[kMaxPriority + 1];
@@ -72,14 +155,14 @@ void PreemptMonitor::run() {
                     .count();
     shortest = std::min(shortest, slices[p]);
   }
-  // Sampling period while some worker runs a ULT that others wait behind,
+  // Sampling period while a ULT that others wait behind may overrun soon,
   // and the longest period otherwise (see monitor.hpp).
   const std::int64_t fast = shortest / 2;
   const std::int64_t slow = shortest;
   // The kernel may defer a timed wake-up by the thread's timer slack (50 us
   // by default), a whole sampling period at small slices.
   ::prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(std::max<std::int64_t>(fast / 16, 1000)));
-  const pid_t pid = ::getpid();
+  pid_ = ::getpid();
   std::vector<Sample> samples(rt_->workers.size());
   std::int64_t period = fast;
   std::int64_t deadline = now_ns() + period;
@@ -88,61 +171,10 @@ void PreemptMonitor::run() {
     if (stop_.load(std::memory_order_acquire) != 0) break;
     const std::int64_t now = now_ns();
     if (now < deadline) continue;  // woken early (a signal): sleep on
-    bool any_awake = false;
-    bool any_candidate = false;  // a worker whose ULT others wait behind
-    for (std::size_t i = 0; i < rt_->workers.size(); ++i) {
-      Worker& w = *rt_->workers[i];
-      Sample& s = samples[i];
-      if (w.parked.load(std::memory_order_relaxed) == 1) {
-        s = Sample{};
-        continue;
-      }
-      any_awake = true;
-      const std::uint64_t sw = w.switches.load(std::memory_order_relaxed);
-      if (sw != s.switches || !w.in_ult.load(std::memory_order_relaxed)) {
-        // Switched since the last look: the running ULT started at or
-        // before `now`, so it has run at least (later sample - now).
-        s = Sample{};
-        s.switches = sw;
-        s.since = now;
-        if (others_wait(w, now)) any_candidate = true;
-        continue;
-      }
-      // The same ULT since `since`. A worker thread the kernel did not run
-      // (other threads on its CPU) looks the same: only CPU time really
-      // spent counts towards the slice, so note the thread's CPU time the
-      // first time the ULT is seen still running.
-      if (s.cpu_at < 0) {
-        s.cpu_at = now;
-        s.cpu = thread_cpu_ns(w);
-      }
-      if (!others_wait(w, now)) continue;
-      any_candidate = true;
-      if (s.wait > 0) {
-        --s.wait;
-        continue;
-      }
-      const int prio = w.running_priority.load(std::memory_order_relaxed);
-      const std::int64_t slice_ns = slices[std::clamp(prio, kMinPriority, kMaxPriority)];
-      // Overrun: a slice of wall time since `since` (less a little sampling
-      // jitter) and, of the part since `cpu_at`, 90% really on a CPU. Wall
-      // time before `cpu_at` counts for at most one fast period: when the
-      // monitor itself ran late, the worker may not have run either.
-      if (now - s.since < slice_ns - slice_ns / 16 || now == s.cpu_at) continue;
-      if (s.cpu >= 0) {
-        const std::int64_t cpu = thread_cpu_ns(w);
-        const std::int64_t owed = slice_ns - std::min(s.cpu_at - s.since, slice_ns / 2);
-        if (cpu >= 0 && cpu - s.cpu < owed * 9 / 10) continue;
-      }
-      ::syscall(SYS_tgkill, pid, w.tid, kPreemptSignal);
-      w.preempt_sent.store(w.preempt_sent.load(std::memory_order_relaxed) + 1,
-                           std::memory_order_relaxed);
-      // If the ULT switches, the counter moves and this resets; if the
-      // signal was deferred, wait longer before the next one.
-      s.wait = s.backoff;
-      s.backoff = std::min(s.backoff * 2, kMaxBackoff);
-    }
-    if (!any_awake) {
+    Look look;
+    for (std::size_t i = 0; i < rt_->workers.size(); ++i)
+      look_at(*rt_->workers[i], samples[i], now, slices, look);
+    if (!look.any_awake) {
       // Every worker parked: sleep until one wakes (Dekker with
       // worker_unparked: publish, then re-check).
       sleeping_.store(1, std::memory_order_seq_cst);
@@ -155,12 +187,18 @@ void PreemptMonitor::run() {
       deadline = now_ns() + period;
       continue;
     }
-    // Nobody waits behind a running ULT: nothing can overrun yet, so sample
-    // less often (up to once a slice); back to slice/2 as soon as someone
-    // waits. A ULT that starts waiting meanwhile is served at most one slow
-    // period later than it would be otherwise.
-    period = any_candidate ? fast : std::min(period * 2, slow);
+    // Nothing about to overrun (the ULTs switch, or nobody waits): sample
+    // less often, up to once a slice; back to slice/2 as soon as something
+    // may. A ULT that starts to overrun meanwhile is preempted at most about
+    // one slow period later than it would be otherwise.
+    period = look.candidate ? fast : std::min(period * 2, slow);
     deadline += period;
+    // A slice with a known start that ends near the next sample: sample
+    // right at its end instead (the schedule follows the preemptions, so
+    // spinning ULTs get one slice each, not one plus up to half).
+    if (look.slice_end > now && look.slice_end > deadline - period / 4 &&
+        look.slice_end < deadline + period / 4)
+      deadline = look.slice_end;
     if (deadline <= now) deadline = now + period;  // fell behind: do not catch up
   }
 }

@@ -11,21 +11,24 @@
 // ULTs wait for that worker. See docs/preemption.md for the measurements.
 //
 // Sampling: on an absolute schedule (a late wake-up does not shift the next
-// one), every slice/2 while some worker runs a ULT that others wait behind,
-// stretching to once a slice while none does. The sample at which a worker's
-// switch counter is seen to move starts the clock of its running ULT: that
-// ULT started at or before it. The next sample that finds the counter still
-// notes the worker thread's CPU time; a later one, at least a slice after the
-// start, signals if others wait and the thread really spent >= 90% of the
-// rest of the slice on a CPU. So a ULT is signalled after running between
-// one slice and one slice plus a sampling period. (Without the CPU-time check
-// a worker that the kernel merely descheduled — other threads on its CPU —
-// would look stuck.) A signal that was deferred (the ULT was in the runtime,
-// a NoPreempt scope or foreign code) is re-sent with exponential back-off (1,
-// 2, 4 ... 64 samples), so a ULT blocked in a long system call is not hit by
-// a storm of EINTRs. When every worker is parked the monitor sleeps until one
-// wakes.
+// one), every slice/2 while some worker runs a ULT that others wait behind
+// and that has not switched since the previous sample, stretching to once a
+// slice otherwise (ULTs that switch often, or nobody waiting). The sample at
+// which a worker's switch counter is seen to move starts the clock of its
+// running ULT: that ULT started at or before it — or exactly when, if a
+// preemption switched it in (the handler notes the time). The next sample
+// that finds the counter still notes the worker thread's CPU time; a later
+// one, at least a slice after the start, signals if others wait and the
+// thread really spent >= 90% of the rest of the slice on a CPU. (Without the
+// CPU-time check a worker that the kernel merely descheduled — other threads
+// on its CPU — would look stuck.) A signal that was deferred (the ULT was in
+// the runtime, a NoPreempt scope or foreign code) is re-sent with
+// exponential back-off (1, 2, 4 ... 64 samples), so a ULT blocked in a long
+// system call is not hit by a storm of EINTRs. When every worker is parked
+// the monitor sleeps until one wakes.
 #pragma once
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <thread>
@@ -33,6 +36,9 @@
 namespace quanta::detail {
 
 struct RuntimeCore;
+struct Worker;
+struct Sample;
+struct Look;
 
 class PreemptMonitor {
  public:
@@ -51,9 +57,12 @@ class PreemptMonitor {
 
  private:
   void run();
+  void look_at(Worker& w, Sample& s, std::int64_t now, const std::int64_t* slices,
+               Look& look) noexcept;
   void wake() noexcept;
 
   RuntimeCore* rt_;
+  pid_t pid_ = 0;
   std::atomic<std::uint32_t> stop_{0};      // futex word for sampling sleeps
   std::atomic<std::uint32_t> sleeping_{0};  // futex word: 1 while all workers park
   std::thread thread_;

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "arch/signal_ctx.hpp"
+#include "core/clock.hpp"
 #include "core/no_preempt.hpp"
 #include "core/runtime_core.hpp"
 #include "core/worker.hpp"
@@ -28,6 +29,16 @@ void chain(int sig, siginfo_t* info, void* uctx) {
 
 void count(std::atomic<std::uint64_t>& c) noexcept {
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+// Tells the monitor when the ULT about to be switched in starts (the switch
+// about to happen bumps `switches` by one). Time first, count second: a
+// monitor that sees the count sees this time or a later one, which only
+// makes it preempt later.
+void note_preempt_switch(Worker& w) noexcept {
+  w.preempt_switch_ns.store(now_ns(), std::memory_order_relaxed);
+  w.preempt_switch_count.store(w.switches.load(std::memory_order_relaxed) + 1,
+                               std::memory_order_release);
 }
 
 // The handler's own code is never a safe point, though it lies in the
@@ -98,6 +109,7 @@ void on_preempt(int sig, siginfo_t* info, void* uctx) {
     } else {
       w->after = After::Requeue;
     }
+    note_preempt_switch(*w);
     w->switch_to(next);
     w = current_worker();  // resumed, maybe on another worker
     u->in_signal = false;
@@ -152,6 +164,7 @@ void take_pending_preemption(Ult* u) noexcept {
     count(w->preempt_deferred_taken);
     w->after = After::Requeue;
     w->after_ult = u;
+    note_preempt_switch(*w);
     w->switch_to(next);
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
