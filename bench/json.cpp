@@ -67,6 +67,32 @@ void counters(std::ostream& out, const quanta::PreemptionCounters& c) {
       << ", \"deferred_taken\": " << c.deferred_taken << ", \"ignored\": " << c.ignored << "}";
 }
 
+// Figures in ns per op, whatever the table shows; "op" says what one op is.
+void workloads(std::ostream& out, const WorkloadSection& w) {
+  out << "  \"workloads\": {\n    \"setup\": " << quote(w.setup) << ",\n    \"unit\": \"ns/op\","
+      << "\n    \"rows\": [";
+  for (std::size_t i = 0; i < w.rows.size(); ++i) {
+    const WorkloadRow& r = w.rows[i];
+    out << (i ? ",\n" : "\n") << "      {\"benchmark\": " << quote(r.benchmark)
+        << ", \"op\": " << quote(r.op) << ",\n       \"quanta\": ";
+    if (r.quanta) {
+      measured(out, *r.quanta);
+    } else {
+      out << "null";
+    }
+    out << ",\n       \"quanta_missing\": " << (r.quanta ? "null" : quote(r.quanta_missing))
+        << ",\n       \"peer\": ";
+    measured(out, r.peer);
+    const auto ratio = r.ratio();
+    const auto s = r.speedup();
+    out << ",\n       \"ratio\": " << (ratio ? num(*ratio) : "null")
+        << ", \"speedup\": " << (s ? num(*s) : "null") << "}";
+  }
+  out << "\n    ],\n    \"notes\": [";
+  for (std::size_t i = 0; i < w.notes.size(); ++i) out << (i ? ", " : "") << quote(w.notes[i]);
+  out << "]\n  },\n";
+}
+
 void preemption(std::ostream& out, const PreemptSection& p) {
   out << "  \"preemption\": {\n    \"setup\": " << quote(p.setup) << ",\n    \"environment\": ";
   figures(out, p.environment);
@@ -130,6 +156,7 @@ bool write_json(const std::string& path, const Run& run) {
         << "}";
   }
   out << "\n  ],\n";
+  if (!run.workloads.rows.empty()) workloads(out, run.workloads);
   if (!run.preemption.rows.empty()) preemption(out, run.preemption);
   out << "  \"notes\": [";
   for (std::size_t i = 0; i < run.notes.size(); ++i) out << (i ? ", " : "") << quote(run.notes[i]);

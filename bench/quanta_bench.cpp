@@ -1,6 +1,6 @@
 // quanta-bench: quanta against its peers, measured in one process, printed as
-// two tables (the peer comparison and the preemption section) and optionally
-// written as JSON.
+// three tables (the peer comparison, the workloads and the preemption
+// section) and optionally written as JSON.
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include "machine_info.hpp"
 #include "preempt.hpp"
 #include "report.hpp"
+#include "workloads.hpp"
 
 namespace qbench {
 namespace {
@@ -89,9 +90,14 @@ void usage(std::ostream& out) {
          "  --json FILE      also write the results, with min/max per case, to FILE\n"
          "  --filter SUBSTR  only rows whose \"benchmark peer\" contains SUBSTR "
          "(case-insensitive;\n"
-         "                   \"preempt\" selects the whole preemption section)\n"
+         "                   workload and preemption rows: their line below contains it;\n"
+         "                   \"workloads\" and \"preempt\" select the whole section)\n"
          "rows:\n";
   for (const RowSpec& r : kRows) out << "  " << r.benchmark << " / " << r.peer.impl << "\n";
+  out << "workload rows (a few minutes in a full run; the round-robin skynet keeps its whole "
+         "tree\n"
+         "of ULTs live and needs about 10 GB of memory):\n";
+  for (const std::string& w : workload_rows()) out << "  " << w << "\n";
   out << "preemption rows (about a minute in a full run):\n";
   for (const std::string& g : preemption_groups()) out << "  " << g << "\n";
 }
@@ -139,7 +145,8 @@ int run(int argc, char** argv) {
     if (selected(r, opt.filter)) rows.push_back(&r);
   }
   const bool preempt_rows = preemption_selected(opt.filter);
-  if (rows.empty() && !preempt_rows) {
+  const bool workload_rows = workloads_selected(opt.filter);
+  if (rows.empty() && !preempt_rows && !workload_rows) {
     std::cerr << "quanta-bench: no row matches --filter '" << opt.filter << "'\n";
     usage(std::cerr);
     return 2;
@@ -201,6 +208,7 @@ int run(int argc, char** argv) {
     if (shown) result.notes.emplace_back(n.text);
   }
 
+  if (workload_rows) result.workloads = measure_workloads(opt.quick, opt.filter, progress);
   if (preempt_rows) result.preemption = measure_preemption(opt.quick, opt.filter, progress);
 
   print_table(std::cout, result);

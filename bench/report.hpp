@@ -68,17 +68,49 @@ struct PreemptSection {
   std::vector<std::string> notes;  // how each benchmark is computed
 };
 
+// One row of the workloads section: a whole workload run by quanta and by a
+// peer. A row without a quanta side (a workload quanta cannot express yet)
+// still shows the peer, with the reason in place of quanta's figures.
+struct WorkloadRow {
+  std::string benchmark;           // e.g. "skynet, 10^6 leaves"
+  std::string op;                  // what one operation is: "run", "hop", "spawn+join"
+  std::optional<Measured> quanta;  // impl: the scheduler, e.g. "work-stealing"
+  std::string quanta_missing;      // shown instead when there is no quanta side
+  Measured peer;
+
+  // Shown in milliseconds (whole runs) rather than nanoseconds.
+  bool in_ms() const { return op == "run"; }
+  // quanta median / peer median, when there is a quanta side.
+  std::optional<double> ratio() const {
+    if (!quanta) return std::nullopt;
+    return quanta->stats.median_ns / peer.stats.median_ns;
+  }
+  // peer median / quanta median when the peer is slower.
+  std::optional<double> speedup() const {
+    if (!quanta || quanta->stats.median_ns >= peer.stats.median_ns) return std::nullopt;
+    return peer.stats.median_ns / quanta->stats.median_ns;
+  }
+};
+
+struct WorkloadSection {
+  std::string setup;               // the quanta Config, the peers' threads, samples
+  std::vector<WorkloadRow> rows;
+  std::vector<std::string> notes;  // what each workload does
+};
+
 struct Run {
   MachineInfo machine;
   bool quick = false;
   std::string quanta_config;       // the Config the runtime rows used
   std::vector<std::string> notes;  // what one operation is, per benchmark
   std::vector<Row> rows;
+  WorkloadSection workloads;       // no rows when not selected
   PreemptSection preemption;       // no rows when not selected
 };
 
 // The human-readable tables: machine header lines, then one line per row of
-// the peer comparison, then the preemption section (each when it has rows).
+// the peer comparison, then the workloads, then the preemption section (each
+// when it has rows).
 void print_table(std::ostream& out, const Run& run);
 
 // The same data as JSON, with min/max and sample counts. False when the file

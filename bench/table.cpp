@@ -74,6 +74,32 @@ std::string side_text(const Side& s) {
   return r;
 }
 
+// A workload's per-op figure: milliseconds for whole runs, else nanoseconds.
+std::string per_op(double v_ns, bool in_ms) {
+  if (!std::isfinite(v_ns)) return "n/a";
+  return in_ms ? ns(v_ns / 1e6) + " ms" : ns(v_ns) + " ns";
+}
+
+void print_workloads(std::ostream& out, const WorkloadSection& w) {
+  out << "\nquanta workloads: median per op; " << w.setup << "\n\n";
+  constexpr std::size_t kCols = 8;
+  using Line = std::array<std::string, kCols>;
+  std::vector<Line> lines;
+  lines.push_back(
+      {"benchmark", "op", "quanta", "quanta/op", "peer", "peer/op", "quanta/peer", "speedup"});
+  for (const WorkloadRow& r : w.rows) {
+    const auto ratio = r.ratio();
+    const auto s = r.speedup();
+    lines.push_back({r.benchmark, r.op, r.quanta ? r.quanta->impl : r.quanta_missing,
+                     r.quanta ? per_op(r.quanta->stats.median_ns, r.in_ms()) : "-", r.peer.impl,
+                     per_op(r.peer.stats.median_ns, r.in_ms()), ratio ? times(*ratio) : "-",
+                     s ? times(*s) : "-"});
+  }
+  emit_lines<kCols>(out, lines, {true, true, true, false, true, false, false, false});
+  out << "\n";
+  for (const std::string& n : w.notes) out << n << "\n";
+}
+
 void print_preemption(std::ostream& out, const PreemptSection& p) {
   out << "\nquanta preemption: " << p.setup << "\n";
   if (p.environment.size() == 2) {
@@ -130,6 +156,7 @@ void print_table(std::ostream& out, const Run& run) {
            "slower.\n";
     for (const std::string& n : run.notes) out << n << "\n";
   }
+  if (!run.workloads.rows.empty()) print_workloads(out, run.workloads);
   if (!run.preemption.rows.empty()) print_preemption(out, run.preemption);
 }
 

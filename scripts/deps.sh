@@ -17,5 +17,5 @@ quanta_need() {
 }
 
 QUANTA_BUILD_PKGS=(cmake ninja-build g++ make pkg-config libgtest-dev googletest libhwloc-dev libconcurrentqueue-dev)
-QUANTA_BENCH_PKGS=(libbenchmark-dev libboost-context-dev libboost-fiber-dev)
+QUANTA_BENCH_PKGS=(libbenchmark-dev libboost-context-dev libboost-fiber-dev libtbb-dev)
 QUANTA_CROSS_PKGS=(g++-aarch64-linux-gnu g++-riscv64-linux-gnu qemu-user)

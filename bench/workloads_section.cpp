@@ -1,0 +1,276 @@
+// The workloads section of quanta-bench: which cases make up each row, how
+// many samples each workload gets, and the notes printed under the table.
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workloads.hpp"
+
+namespace qbench {
+
+WorkloadParams workload_params(bool quick) {
+  WorkloadParams p;
+  if (quick) {
+    p.skynet_leaves = 10'000;
+    p.fib_n = 20;
+    p.spawns_per_driver = 5'000;
+    p.ring_hops = 100'000;
+    p.ring_thread_hops = 2'000;
+  }
+  return p;
+}
+
+std::uint64_t fib_value(int n) {
+  std::uint64_t a = 0;
+  std::uint64_t b = 1;
+  for (int i = 0; i < n; ++i) {
+    const std::uint64_t next = a + b;
+    a = b;
+    b = next;
+  }
+  return a;
+}
+
+void check_result(const std::string& what, std::uint64_t got, std::uint64_t want) {
+  if (got != want) {
+    throw std::runtime_error(what + ": got " + std::to_string(got) + ", expected " +
+                             std::to_string(want));
+  }
+}
+
+std::uint64_t driver_share(std::uint64_t ops, std::uint64_t fan_out) {
+  if (fan_out == 0 || ops % (kWorkloadThreads * fan_out) != 0) {
+    throw std::invalid_argument("spawn throughput: " + std::to_string(ops) +
+                                " spawns do not split into groups of " + std::to_string(fan_out) +
+                                " over " + std::to_string(kWorkloadThreads) + " drivers");
+  }
+  return ops / kWorkloadThreads;
+}
+
+namespace {
+
+struct CaseSpec {
+  const char* impl;
+  Batch (*make)(const WorkloadParams&);
+  std::uint64_t (*ops)(const WorkloadParams&);  // per sample
+};
+
+std::uint64_t one_run(const WorkloadParams&) { return 1; }
+std::uint64_t all_spawns(const WorkloadParams& p) {
+  return kWorkloadThreads * p.spawns_per_driver;
+}
+std::uint64_t fiber_hops(const WorkloadParams& p) { return p.ring_hops; }
+std::uint64_t thread_hops(const WorkloadParams& p) { return p.ring_thread_hops; }
+
+const CaseSpec kQuantaRrSkynet{"round-robin", quanta_rr_skynet, one_run};
+const CaseSpec kQuantaWsSkynet{"work-stealing", quanta_ws_skynet, one_run};
+const CaseSpec kFiberSkynet{"Boost.Fiber work_stealing", boost_fiber_skynet, one_run};
+const CaseSpec kQuantaRrFib{"round-robin", quanta_rr_fib, one_run};
+const CaseSpec kQuantaWsFib{"work-stealing", quanta_ws_fib, one_run};
+const CaseSpec kTbbFib{"TBB task_group", tbb_fib, one_run};
+const CaseSpec kFiberFib{"Boost.Fiber work_stealing", boost_fiber_fib, one_run};
+const CaseSpec kQuantaRrSpawn{"round-robin", quanta_rr_spawn_throughput, all_spawns};
+const CaseSpec kQuantaWsSpawn{"work-stealing", quanta_ws_spawn_throughput, all_spawns};
+const CaseSpec kFiberSpawn{"Boost.Fiber work_stealing", boost_fiber_spawn_throughput,
+                           all_spawns};
+const CaseSpec kFiberRing{"Boost.Fiber, 1 thread", boost_fiber_ring, fiber_hops};
+const CaseSpec kThreadRing{"std::thread", std_thread_ring, thread_hops};
+
+// One workload: its rows are sampled together, their cases interleaved.
+struct Workload {
+  const char* name;
+  std::string (*label)(const WorkloadParams&);  // the benchmark column
+  const char* op;                               // what one operation is
+  int samples;                                  // per case, in a full run
+  std::string (*note)(const WorkloadParams&);
+};
+
+// "10^6" for a power of ten, the number otherwise.
+std::string power_of_ten(std::uint64_t v) {
+  int e = 0;
+  std::uint64_t x = v;
+  while (x >= 10 && x % 10 == 0) {
+    x /= 10;
+    ++e;
+  }
+  return x == 1 && e > 1 ? "10^" + std::to_string(e) : std::to_string(v);
+}
+
+const Workload kSkynet{
+    "skynet",
+    [](const WorkloadParams& p) { return "skynet, " + power_of_ten(p.skynet_leaves) + " leaves"; },
+    "run", 3, [](const WorkloadParams& p) {
+      return "skynet: per run of a 10-ary tree of ULTs with " + power_of_ten(p.skynet_leaves) +
+             " leaves; each leaf returns its number, each inner node spawns its 10 children and "
+             "sums their results through join (checked: leaves*(leaves-1)/2). Boost.Fiber: the "
+             "same tree of fibers, launch::dispatch, joined, on its work_stealing algorithm. "
+             "Round-robin keeps a ULT spawned by a ULT on its worker's FIFO queue, so the tree "
+             "grows breadth-first on one worker and is all live at once; work-stealing runs the "
+             "newest spawn first and lets the other worker steal.";
+    }};
+const Workload kFib{
+    "fibonacci",
+    [](const WorkloadParams& p) {
+      return "fibonacci(" + std::to_string(p.fib_n) + "), spawn per call";
+    },
+    "run", 3, [](const WorkloadParams& p) {
+      return "fibonacci: per run of fib(" + std::to_string(p.fib_n) +
+             ") = fib(n-1) + fib(n-2) where every call with n >= 2 spawns fib(n-1) as a ULT, "
+             "computes fib(n-2) itself and joins (checked). TBB: a tbb::task_group per call in a "
+             "task_arena of " + std::to_string(kWorkloadThreads) +
+             " slots (the calling thread and TBB workers); Boost.Fiber: a fiber per call, "
+             "launch::dispatch, joined.";
+    }};
+const Workload kSpawn{
+    "spawn throughput",
+    [](const WorkloadParams& p) {
+      return "spawn throughput, " + std::to_string(kWorkloadThreads) + " drivers x groups of " +
+             std::to_string(p.spawn_fan_out);
+    },
+    "spawn+join", 9, [](const WorkloadParams& p) {
+      return "spawn throughput: per spawn+join, all drivers together (wall time / spawns): " +
+             std::to_string(kWorkloadThreads) + " driver ULTs spawned from outside (round-robin "
+             "puts one on each worker; work-stealing lets the workers take them) each spawn " +
+             std::to_string(p.spawns_per_driver) + " ULTs returning 1, " +
+             std::to_string(p.spawn_fan_out) +
+             " at a time, joining each group before the next (checked: the sum). Boost.Fiber: "
+             "driver fibers doing the same with launch::post (queued, as quanta's spawn).";
+    }};
+const Workload kRing{
+    "thread-ring",
+    [](const WorkloadParams& p) {
+      return "thread-ring, " + std::to_string(p.ring_size) + " threads";
+    },
+    "hop", 5, [](const WorkloadParams& p) {
+      return "thread-ring: per hop of a token passed around a ring of " +
+             std::to_string(p.ring_size) +
+             " threads, each hop decrementing it; the one that receives 0 ends the run (checked: "
+             "which one). Boost.Fiber: " + power_of_ten(p.ring_hops) +
+             " hops between fibers on one thread, each reading its own buffered_channel; "
+             "std::thread: " + power_of_ten(p.ring_thread_hops) +
+             " hops between kernel threads, each waiting on its own std::binary_semaphore. "
+             "quanta: not measured yet, it needs a primitive that parks a ULT until another "
+             "wakes it (a semaphore or channel), which the runtime does not have yet.";
+    }};
+
+struct RowSpec {
+  const Workload* workload;
+  const CaseSpec* quanta;      // nullptr: no quanta case yet
+  const char* quanta_missing;  // why, shown in its place
+  const CaseSpec* peer;
+};
+
+// The thread-ring rows get their quanta case (a blocking hand-off between
+// ULTs) once the runtime has a primitive to park on.
+const RowSpec kRows[] = {
+    {&kSkynet, &kQuantaRrSkynet, nullptr, &kFiberSkynet},
+    {&kSkynet, &kQuantaWsSkynet, nullptr, &kFiberSkynet},
+    {&kFib, &kQuantaRrFib, nullptr, &kTbbFib},
+    {&kFib, &kQuantaWsFib, nullptr, &kTbbFib},
+    {&kFib, &kQuantaRrFib, nullptr, &kFiberFib},
+    {&kFib, &kQuantaWsFib, nullptr, &kFiberFib},
+    {&kSpawn, &kQuantaRrSpawn, nullptr, &kFiberSpawn},
+    {&kSpawn, &kQuantaWsSpawn, nullptr, &kFiberSpawn},
+    {&kRing, nullptr, "none yet", &kFiberRing},
+    {&kRing, nullptr, "none yet", &kThreadRing},
+};
+
+constexpr int kQuickSamples = 3;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string quanta_text(const RowSpec& r) { return r.quanta ? r.quanta->impl : r.quanta_missing; }
+
+// What --filter is matched against, and what --help lists.
+std::string row_key(const RowSpec& r) {
+  return std::string("workloads: ") + r.workload->name + ": quanta " + quanta_text(r) + " / " +
+         r.peer->impl;
+}
+
+bool matches(const RowSpec& r, const std::string& filter) {
+  return filter.empty() || lower(row_key(r)).find(lower(filter)) != std::string::npos;
+}
+
+}  // namespace
+
+std::vector<std::string> workload_rows() {
+  std::vector<std::string> v;
+  for (const RowSpec& r : kRows) v.push_back(row_key(r));
+  return v;
+}
+
+bool workloads_selected(const std::string& filter) {
+  return std::any_of(std::begin(kRows), std::end(kRows),
+                     [&](const RowSpec& r) { return matches(r, filter); });
+}
+
+WorkloadSection measure_workloads(bool quick, const std::string& filter, bool progress) {
+  const WorkloadParams params = workload_params(quick);
+  WorkloadSection out;
+  std::string samples_text;
+  for (const Workload* w : {&kSkynet, &kFib, &kSpawn, &kRing}) {
+    std::vector<const RowSpec*> rows;
+    for (const RowSpec& r : kRows) {
+      if (r.workload == w && matches(r, filter)) rows.push_back(&r);
+    }
+    if (rows.empty()) continue;
+    // A case shared by several rows (the peer of both schedulers) is
+    // measured once.
+    std::vector<const CaseSpec*> specs;
+    for (const RowSpec* r : rows) {
+      for (const CaseSpec* c : {r->quanta, r->peer}) {
+        if (c && std::find(specs.begin(), specs.end(), c) == specs.end()) specs.push_back(c);
+      }
+    }
+    const int samples = quick ? kQuickSamples : w->samples;
+    if (progress) std::cerr << "measuring workload " << w->name << " ...\n";
+    std::vector<Stats> stats;
+    {
+      std::vector<Case> cases;
+      for (const CaseSpec* c : specs) cases.push_back({c->make(params), c->ops(params)});
+      stats = sample_interleaved(cases, samples);
+    }  // runtimes, arenas released here (the Boost.Fiber pool stays, idle)
+    auto measured = [&](const CaseSpec* c) {
+      const auto i = static_cast<std::size_t>(std::find(specs.begin(), specs.end(), c) -
+                                              specs.begin());
+      return Measured{c->impl, stats[i]};
+    };
+    for (const RowSpec* r : rows) {
+      WorkloadRow row;
+      row.benchmark = w->label(params);
+      row.op = w->op;
+      if (r->quanta) {
+        row.quanta = measured(r->quanta);
+      } else {
+        row.quanta_missing = r->quanta_missing;
+      }
+      row.peer = measured(r->peer);
+      out.rows.push_back(std::move(row));
+    }
+    out.notes.push_back(w->note(params));
+    if (!samples_text.empty()) samples_text += ", ";
+    samples_text += w->name + std::string(" ") + std::to_string(samples);
+  }
+  if (!out.rows.empty()) {
+    char buf[300];
+    std::snprintf(buf, sizeof buf,
+                  "quanta Config{workers=%u, preempt=false, stack_size=%zu KiB}, scheduler as "
+                  "named; peers on %u threads unless named, fibers with %zu KiB fixedsize_stack; "
+                  "samples per case: ",
+                  kWorkloadThreads, kWorkloadStackSize / 1024, kWorkloadThreads,
+                  kWorkloadStackSize / 1024);
+    out.setup = buf + samples_text;
+  }
+  return out;
+}
+
+}  // namespace qbench
