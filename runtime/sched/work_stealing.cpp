@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "arch/cpu.hpp"
+#include "core/clock.hpp"
 #include "core/worker.hpp"
 
 namespace quanta::detail {
@@ -16,8 +17,10 @@ struct WorkStealingScheduler::GlobalQueue {
 };
 
 struct alignas(arch::kDestructiveInterference) WorkStealingScheduler::PerWorker {
-  explicit PerWorker(std::vector<unsigned> v) : dq(kDequeCapacity), victims(std::move(v)) {}
+  explicit PerWorker(std::vector<unsigned> v)
+      : dq(kDequeCapacity), overflow_batch(dq.overflow_batch_max() + 1), victims(std::move(v)) {}
   ChaseLevDeque<Ult*> dq;
+  std::vector<Ult*> overflow_batch;  // owner only: scratch of overflow()
   // Yielded and preempted ULTs, oldest first (owner only; linked by Ult::next).
   Ult* fifo_head = nullptr;
   Ult* fifo_tail = nullptr;
@@ -28,6 +31,7 @@ struct alignas(arch::kDestructiveInterference) WorkStealingScheduler::PerWorker 
   // parked owner off the idle list (so the owner knows it was woken).
   std::atomic<bool> spinning{false};
   std::uint32_t ticks = 0;  // owner only: picks made
+  std::int64_t fair_at = 0;  // owner only: when to take the deque's top next
 };
 
 WorkStealingScheduler::WorkStealingScheduler(std::vector<Worker*> workers,
@@ -46,7 +50,7 @@ WorkStealingScheduler::PerWorker& WorkStealingScheduler::of(const Worker& w) con
 
 void WorkStealingScheduler::overflow(PerWorker& p, Ult* u) noexcept {
   // Full ring: move the oldest half to the global queue, as Go's runqputslow.
-  Ult* batch[kDequeCapacity / 2 + 1];
+  Ult** batch = p.overflow_batch.data();
   std::size_t n = p.dq.pop_half_for_overflow(batch);
   batch[n++] = u;
   global_->q.enqueue_bulk(batch, n);
@@ -80,6 +84,18 @@ Ult* WorkStealingScheduler::fifo_pop(PerWorker& p) noexcept {
 void WorkStealingScheduler::push_hot(Worker& w, Ult* u) noexcept {
   PerWorker& p = of(w);
   if (!p.dq.push(u)) overflow(p, u);
+  notify_local_work();
+}
+
+void WorkStealingScheduler::notify_local_work() noexcept {
+  // No store-load fence here, unlike notify_work: a spawn or wake costs one
+  // fence less. If the loads below are ordered before the push (and a
+  // parking worker's last look misses it), an idle worker may sleep through
+  // this work, but the work is not lost: it sits in the deque of the worker
+  // running this code, which runs it itself unless someone steals it first.
+  // Only parallelism is lost, until the next spawn or wake.
+  if (idle_.load(std::memory_order_relaxed) == 0) return;
+  if (spinning_.load(std::memory_order_relaxed) != 0) return;
   notify_work();
 }
 
@@ -105,12 +121,21 @@ void WorkStealingScheduler::stop_spinning(PerWorker& p) noexcept {
 
 Ult* WorkStealingScheduler::pop_local_inner(Worker& w, PerWorker& p) noexcept {
   if (++p.ticks % 61 == 0) [[unlikely]] {
-    // Fairness: the global queue, then the oldest of the deque.
+    // Fairness: the global queue (spawns from outside), then, at most every
+    // kFairnessNs, the oldest of the deque. Taking the oldest more often
+    // would turn a fork-join tree run depth-first into breadth-first, with
+    // an explosion of live ULTs.
     if (Ult* g = take_global(w)) return g;
-    for (;;) {
-      Stolen<Ult*> s = p.dq.steal();
-      if (s.status == Steal::Success) return s.item;
-      if (s.status == Steal::Empty) break;
+    if (!p.dq.empty_estimate()) {
+      const std::int64_t now = now_ns();
+      if (now >= p.fair_at) {
+        p.fair_at = now + kFairnessNs;
+        for (;;) {
+          Stolen<Ult*> s = p.dq.steal();
+          if (s.status == Steal::Success) return s.item;
+          if (s.status == Steal::Empty) break;
+        }
+      }
     }
     // Let idle workers steal what waits in the private FIFO.
     if (p.fifo_size > 1 && idle_.load(std::memory_order_relaxed) > 0) {
@@ -161,8 +186,8 @@ Ult* WorkStealingScheduler::take_global(Worker& w) noexcept {
   const std::size_t share =
       std::clamp<std::size_t>(static_cast<std::size_t>(global_->size.load(std::memory_order_relaxed)) /
                                   workers_.size() + 1,
-                              1, kDequeCapacity / 2);
-  Ult* batch[kDequeCapacity / 2];
+                              1, kGlobalBatch);
+  Ult* batch[kGlobalBatch];
   std::size_t n = global_->q.try_dequeue_bulk(batch, share);
   if (n == 0) return nullptr;
   global_->size.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
@@ -173,13 +198,11 @@ Ult* WorkStealingScheduler::take_global(Worker& w) noexcept {
 }
 
 Ult* WorkStealingScheduler::steal_from(Worker& thief, PerWorker& victim) noexcept {
+  // Steal half straight into our own deque (no batch on this stack), then
+  // run the newest of what came.
   PerWorker& mine = of(thief);
-  Ult* got[kDequeCapacity / 2];
-  std::size_t n = victim.dq.steal_batch(got, kDequeCapacity / 2);
-  if (n == 0) return nullptr;
-  for (std::size_t i = 1; i < n; ++i)
-    if (!mine.dq.push(got[i])) overflow(mine, got[i]);
-  return got[0];
+  if (victim.dq.steal_batch(mine.dq, kDequeCapacity / 2) == 0) return nullptr;
+  return mine.dq.pop();
 }
 
 bool WorkStealingScheduler::any_work_visible() const noexcept {

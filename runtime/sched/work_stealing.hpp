@@ -56,14 +56,29 @@ class WorkStealingScheduler final : public Scheduler {
   bool others_waiting(const Worker& w, int running_priority) const noexcept override;
   const char* name() const noexcept override { return "work_stealing"; }
 
-  static constexpr std::size_t kDequeCapacity = 256;
+  // Room for the frontier of a deep fork-join tree run depth-first (fib(32)
+  // keeps about 500 ULTs queued per worker): overflowing to the global FIFO
+  // hands its oldest, biggest subtrees to breadth-first order, and the number
+  // of live ULTs (and stacks) explodes.
+  static constexpr std::size_t kDequeCapacity = 8192;
+  // Most ULTs moved from the global queue per take (batches live on the
+  // caller's stack, which may be a ULT's).
+  static constexpr std::size_t kGlobalBatch = 64;
   static constexpr int kSpinRounds = 64;
+  // A ULT at the top of a deque waits at most about this long while its
+  // owner keeps running newer ones (a ping-pong at the bottom) before the
+  // owner takes it (checked every 61 picks).
+  static constexpr std::int64_t kFairnessNs = 10'000'000;
 
  private:
   struct PerWorker;
   PerWorker& of(const Worker& w) const noexcept;
-  // Work was added: wake a parked worker if nobody is searching.
+  // Work was added where any worker may take it: wake a parked worker if
+  // nobody is searching.
   void notify_work() noexcept;
+  // Work was added to w's own deque by w: as notify_work, without the
+  // store-load fence (see push_hot).
+  void notify_local_work() noexcept;
   Ult* steal_from(Worker& thief, PerWorker& victim) noexcept;
   Ult* pop_local_inner(Worker& w, PerWorker& p) noexcept;
   void stop_spinning(PerWorker& p) noexcept;
