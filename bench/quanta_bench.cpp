@@ -163,7 +163,7 @@ int run(int argc, char** argv) {
   Run result;
   result.machine = machine_info();
   result.quick = opt.quick;
-  result.quanta_config = "Config{workers=1, preempt=false} for the yield and spawn+join rows";
+  result.quanta_config = "Config{workers=1, preempt=false} (default scheduler: work stealing) for the yield and spawn+join rows";
 
   // Rows of one benchmark are sampled together, their cases interleaved; a
   // case shared by several rows (quanta's) is measured once.

@@ -12,9 +12,10 @@ enum class SchedulerKind : std::uint8_t {
   // Per-worker FIFO run queues, one per priority level; the highest non-empty
   // level runs first (O(1) pick through a bitmap of non-empty levels).
   RoundRobin,
-  // Per-worker work-stealing deques with a run-next slot, a global queue for
-  // spawns from kernel threads, and idle workers stealing half of a victim's
-  // queue, nearest victims first. Priorities are not used.
+  // The default. Per-worker work-stealing deques (the newest spawned or
+  // woken ULT runs next), a global queue for spawns from kernel threads, and
+  // idle workers stealing half of a victim's queue, nearest victims first.
+  // Priorities are accepted and not used: choose RoundRobin for them.
   WorkStealing,
 };
 
@@ -62,9 +63,10 @@ struct PrioritySlice {
 struct Config {
   // Kernel worker threads; 0 means one per CPU the process may run on.
   unsigned workers = 0;
-  // Round-robin stays the default until the work-stealing hot path is as
-  // cheap (docs/performance.md has both measured).
-  SchedulerKind scheduler = SchedulerKind::RoundRobin;
+  // Work stealing: fork-join and message passing run depth-first on all
+  // workers. Round-robin when priorities or strict FIFO order matter
+  // (docs/performance.md has both measured).
+  SchedulerKind scheduler = SchedulerKind::WorkStealing;
   // How long a ULT may run before it is preempted.
   std::chrono::microseconds time_slice{1000};
   // Overrides of time_slice for single priority levels, e.g.

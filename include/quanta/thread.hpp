@@ -120,6 +120,8 @@ class ThreadBuilder {
     return *this;
   }
   // kMinPriority (lowest) .. kMaxPriority (highest); default kDefaultPriority.
+  // Orders ULTs under SchedulerKind::RoundRobin only; work stealing keeps it
+  // (it selects the ULT's time slice) without ordering by it.
   ThreadBuilder& priority(int p) noexcept {
     priority_ = p;
     return *this;
@@ -158,8 +160,8 @@ void sleep_until_ns(std::int64_t steady_ns);
 // on that kernel thread: yield → sched_yield, sleeps → std::this_thread.
 namespace this_thread {
 
-// Lets other runnable ULTs of the same or higher priority run first; returns
-// at once when there are none.
+// Lets other runnable ULTs of this worker run first (under RoundRobin, those
+// of the same or a higher priority); returns at once when there are none.
 void yield() noexcept;
 
 // The calling ULT's id (unique in the process, never 0); 0 on a kernel thread.

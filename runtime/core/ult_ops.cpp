@@ -155,7 +155,9 @@ Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::siz
                       "-byte stack; expected a larger stack_size");
   }
 
-  Ult* u = ::new (reinterpret_cast<void*>(ult_at)) Ult();
+  // Default-initialised: every member has an initialiser. (`Ult()` would
+  // zero the whole block first, a rep stos that cost ~8% of a spawn.)
+  Ult* u = ::new (reinterpret_cast<void*>(ult_at)) Ult;
   u->rt = core;
   u->priority = attrs.priority;
   u->stack = s;

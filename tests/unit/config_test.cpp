@@ -36,7 +36,7 @@ TEST(Config, DefaultsAreValid) {
   Config c;
   EXPECT_NO_THROW(c.validate());
   EXPECT_EQ(c.stack_size, quanta::kDefaultStackSize);
-  EXPECT_EQ(c.scheduler, quanta::SchedulerKind::RoundRobin);
+  EXPECT_EQ(c.scheduler, quanta::SchedulerKind::WorkStealing);
 }
 
 TEST(Config, FromEnvReadsEveryVariable) {
