@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "arch/cpu.hpp"
+#include "core/placement.hpp"
 #include "core/worker.hpp"
 
 namespace quanta::detail {
@@ -46,16 +47,23 @@ WorkStealingScheduler::PerWorker& WorkStealingScheduler::of(const Worker& w) con
 
 void WorkStealingScheduler::overflow(PerWorker& p, Ult* u) noexcept {
   // Full ring: move the oldest half to the global queue, as Go's runqputslow.
+  // ULTs restricted to some workers stay here, in the FIFO: any worker takes
+  // from the global queue.
   Ult* batch[kDequeCapacity / 2 + 1];
   std::size_t n = p.dq.pop_half_for_overflow(batch);
   batch[n++] = u;
-  global_->q.enqueue_bulk(batch, n);
-  global_->size.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (batch[i]->allowed) [[unlikely]]
+      fifo_push(p, batch[i]);
+    else
+      batch[kept++] = batch[i];
+  }
+  global_->q.enqueue_bulk(batch, kept);
+  global_->size.fetch_add(static_cast<std::int64_t>(kept), std::memory_order_relaxed);
 }
 
-void WorkStealingScheduler::push_local(Worker& w, Ult* u) noexcept {
-  // Runnable again after running here (yield, preemption): behind the others.
-  PerWorker& p = of(w);
+void WorkStealingScheduler::fifo_push(PerWorker& p, Ult* u) noexcept {
   u->next = nullptr;
   if (p.fifo_tail)
     p.fifo_tail->next = u;
@@ -64,6 +72,11 @@ void WorkStealingScheduler::push_local(Worker& w, Ult* u) noexcept {
   p.fifo_tail = u;
   ++p.fifo_size;
   p.fifo_estimate.store(p.fifo_size, std::memory_order_relaxed);
+}
+
+void WorkStealingScheduler::push_local(Worker& w, Ult* u) noexcept {
+  // Runnable again after running here (yield, preemption): behind the others.
+  fifo_push(of(w), u);
 }
 
 Ult* WorkStealingScheduler::fifo_pop(PerWorker& p) noexcept {
@@ -78,6 +91,12 @@ Ult* WorkStealingScheduler::fifo_pop(PerWorker& p) noexcept {
 }
 
 void WorkStealingScheduler::push_hot(Worker& w, Ult* u) noexcept {
+  // A ULT bound to this worker never enters the deque, which others steal
+  // from: it waits in the FIFO (it gives up the run-next position).
+  if (u->place & kPlaceOne) [[unlikely]] {
+    push_local(w, u);
+    return;
+  }
   PerWorker& p = of(w);
   if (!p.dq.push(u)) overflow(p, u);
   notify_work();
@@ -116,7 +135,10 @@ Ult* WorkStealingScheduler::pop_local_inner(Worker& w, PerWorker& p) noexcept {
     if (p.fifo_size > 1 && idle_.load(std::memory_order_relaxed) > 0) {
       for (std::size_t n = p.fifo_size / 2; n > 0; --n) {
         Ult* u = fifo_pop(p);
-        if (!p.dq.push(u)) overflow(p, u);
+        if (u->place & kPlaceOne) [[unlikely]]
+          fifo_push(p, u);  // bound here: not for thieves
+        else if (!p.dq.push(u))
+          overflow(p, u);
       }
       notify_work();
     }
@@ -172,14 +194,24 @@ Ult* WorkStealingScheduler::take_global(Worker& w) noexcept {
   return batch[0];
 }
 
-Ult* WorkStealingScheduler::steal_from(Worker& thief, PerWorker& victim) noexcept {
+Ult* WorkStealingScheduler::steal_from(Worker& thief, unsigned victim) noexcept {
   PerWorker& mine = of(thief);
   Ult* got[kDequeCapacity / 2];
-  std::size_t n = victim.dq.steal_batch(got, kDequeCapacity / 2);
-  if (n == 0) return nullptr;
-  for (std::size_t i = 1; i < n; ++i)
-    if (!mine.dq.push(got[i])) overflow(mine, got[i]);
-  return got[0];
+  std::size_t n = per_[victim]->dq.steal_batch(got, kDequeCapacity / 2);
+  Ult* first = nullptr;
+  for (std::size_t i = 0; i < n; ++i) {
+    Ult* u = got[i];
+    if (u->allowed && !may_run_on(u, thief)) [[unlikely]] {
+      // Restricted to workers that do not include the thief: to the inbox
+      // of one that may run it, dealt in turn so that they share the work.
+      send_to(deal_worker(*thief.rt, u->allowed), u);
+    } else if (!first) {
+      first = u;
+    } else if (!mine.dq.push(u)) {
+      overflow(mine, u);
+    }
+  }
+  return first;
 }
 
 bool WorkStealingScheduler::any_work_visible() const noexcept {
@@ -201,7 +233,7 @@ Ult* WorkStealingScheduler::find_work(Worker& w) noexcept {
   for (int round = 0; round < kSpinRounds; ++round) {
     Ult* u = take_global(w);
     for (std::size_t i = 0; !u && i < me.victims.size(); ++i)
-      u = steal_from(w, *per_[me.victims[i]]);
+      u = steal_from(w, me.victims[i]);
     if (!u) u = pop_local_inner(w, me);  // pushed to us meanwhile (timers, wakes)
     if (u) {
       stop_spinning(me);
