@@ -77,7 +77,9 @@ struct Config {
   StackGuard stack_guard = StackGuard::Auto;
   // The topology the workers are placed on; null = the machine's
   // (quanta::topology()). Read (copied) only while the Runtime is being
-  // constructed, so it need not outlive that. Worker i gets the (i mod n)-th of its n PUs in ascending OS
+  // constructed, so it need not outlive that; Runtime::config().topology
+  // points at the runtime's own copy (null only when the machine's topology
+  // could not be read). Worker i gets the (i mod n)-th of its n PUs in ascending OS
   // index, and `workers == 0` means one per PU. Workers are pinned to their
   // PUs and stacks are bound to NUMA nodes only when this is the machine's
   // topology (equal to quanta::topology()); any other topology (e.g.

@@ -68,6 +68,8 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
   impl->mask_words = (n + 63) / 64;
   impl->topo = place.topo;
   impl->topo_is_machine = place.machine;
+  // config() reports the topology in use: the runtime's own copy.
+  impl->cfg.topology = impl->topo ? &*impl->topo : nullptr;
   if (place.topo) {
     impl->node_ids = place.topo->nodes();
   } else {

@@ -55,6 +55,9 @@ TEST(WorkerCpus, OnAnotherTopologyWorkersAreNotPinned) {
         << "worker " << w->index << " was pinned on a logical topology";
   }
   EXPECT_FALSE(rt.impl().topo_is_machine);
+  ASSERT_NE(rt.config().topology, nullptr);
+  EXPECT_NE(rt.config().topology, &topo) << "the runtime keeps its own copy";
+  EXPECT_TRUE(*rt.config().topology == topo);
   EXPECT_EQ(rt.spawn([] { return 7; }).join(), 7);
 #endif
 }
