@@ -7,6 +7,8 @@
 
 namespace quanta {
 
+class Topology;
+
 // Which scheduling policy the runtime's workers use.
 enum class SchedulerKind : std::uint8_t {
   // Per-worker FIFO run queues, one per priority level; the highest non-empty
@@ -32,6 +34,15 @@ enum class StackGuard : std::uint8_t {
   // overflow later. (A pooled stack that has a guard page may still be
   // reused: it only adds protection.)
   Canary,
+};
+
+// Whether a ULT may change worker (ThreadBuilder::migration).
+enum class MigrationPolicy : std::uint8_t {
+  // The scheduler may run it on any worker it is allowed on (the default).
+  Allowed,
+  // Once it has started on a worker it runs only there: it is never stolen,
+  // and yields, preemptions and wake-ups put it back on that worker.
+  Prohibited,
 };
 
 // Priorities run from kMinPriority (lowest) to kMaxPriority (highest).
@@ -78,6 +89,18 @@ struct Config {
   // Default stack size of a ULT, in bytes (rounded up to whole pages).
   std::size_t stack_size = kDefaultStackSize;
   StackGuard stack_guard = StackGuard::Auto;
+  // The topology the workers are placed on; null = the machine's
+  // (quanta::topology()). Read (copied) only while the Runtime is being
+  // constructed, so it need not outlive that; Runtime::config().topology
+  // points at the runtime's own copy (null only when the machine's topology
+  // could not be read). Worker i gets the (i mod n)-th of its n PUs in ascending OS
+  // index, and `workers == 0` means one per PU. Workers are pinned to their
+  // PUs and stacks are bound to NUMA nodes only when this is the machine's
+  // topology (equal to quanta::topology()); any other topology (e.g.
+  // Topology::from_synthetic) places the workers logically: cpu_affinity,
+  // numa_node and this_thread::numa_node() follow it, but the kernel runs the
+  // threads wherever it likes. Not read from the environment.
+  const Topology* topology = nullptr;
 
   // The defaults above, overridden by the environment:
   //   QUANTA_WORKERS        0..1024 (0 = one per CPU)

@@ -30,7 +30,9 @@ class Runtime {
     return detail_make_handle(this, detail::SpawnAttrs{}, std::forward<F>(fn));
   }
 
-  // The validated configuration, with workers resolved (never 0).
+  // The validated configuration, with workers resolved (never 0) and
+  // topology pointing at the topology the workers are placed on (the
+  // runtime's own copy; null only when the machine could not be read).
   const Config& config() const noexcept;
   unsigned worker_count() const noexcept;
 

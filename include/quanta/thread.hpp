@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "quanta/config.hpp"
 #include "quanta/detail/task.hpp"
@@ -104,9 +105,12 @@ JoinHandle<detail::TaskResultOf<F>> detail_make_handle(Runtime* rt, const detail
 
 // Spawns a ULT with options:
 //   ThreadBuilder().name("w").stack_size(64 << 10).priority(20).spawn(rt, fn);
+//   ThreadBuilder().cpu_affinity({0, 1}).migration(MigrationPolicy::Prohibited)
+//       .spawn(rt, fn);
 // Options are checked at spawn: a stack size outside [kMinStackSize,
-// kMaxStackSize] or a priority outside [kMinPriority, kMaxPriority] throws
-// ConfigError naming the value.
+// kMaxStackSize], a priority outside [kMinPriority, kMaxPriority], an
+// affinity mask holding no worker's CPU or a NUMA node outside the runtime's
+// topology throws ConfigError naming the value.
 class ThreadBuilder {
  public:
   // Name shown in diagnostics (stack overflow reports, traces). Copied.
@@ -127,29 +131,101 @@ class ThreadBuilder {
     return *this;
   }
 
+  // The CPUs the ULT may run on: OS CPU numbers, as in Topology::pus() and
+  // Topology::cpu_mask_for_node(). The ULT runs only on the runtime's workers
+  // whose CPU is in the set, whichever the scheduler: it is spawned onto one
+  // of them, never stolen by another, and a yield, a preemption or a wake-up
+  // puts it back on one of them. CPUs that no worker runs on are ignored, so
+  // a whole node's CPU list may be passed. At spawn, a negative number or a
+  // set holding no worker's CPU is a ConfigError naming the set and the
+  // workers' CPUs. Calling it again replaces the set.
+  ThreadBuilder& cpu_affinity(std::vector<int> cpus) {
+    cpus_ = std::move(cpus);
+    has_affinity_ = true;
+    return *this;
+  }
+  // NUMA node (OS index) of the ULT: its stack is bound to the node's memory
+  // (mbind) and it is spawned onto a worker of that node (among those of
+  // cpu_affinity, if given, when one is on the node). Unless it is also
+  // restricted, it may be stolen by or woken onto other workers later. The
+  // stack is bound only when the runtime runs on the machine's topology and
+  // then has a mapping of its own (not pooled); where the system offers no
+  // memory binding it stays unbound if the machine has a single node, and is
+  // a ResourceError otherwise. A node outside the runtime's topology is a
+  // ConfigError at spawn naming it and the nodes that exist.
+  ThreadBuilder& numa_node(unsigned node) noexcept {
+    numa_node_ = node;
+    has_numa_node_ = true;
+    return *this;
+  }
+  // MigrationPolicy::Prohibited: the ULT stays on the worker it first runs on
+  // (within cpu_affinity, if given) until it finishes. Default Allowed.
+  ThreadBuilder& migration(MigrationPolicy policy) noexcept {
+    migration_ = policy;
+    return *this;
+  }
+  // Before each switch to the ULT, prefetch the cache lines of its saved
+  // context and the top of its stack. Default off.
+  ThreadBuilder& stack_prefetch(bool on = true) noexcept {
+    stack_prefetch_ = on;
+    return *this;
+  }
+  // A stack of at least 2 MiB gets a mapping of its own, its top 2 MiB
+  // aligned, advised MADV_HUGEPAGE (transparent huge pages); it is unmapped
+  // when the ULT is released and never reused by another spawn. Ignored for
+  // smaller stacks. A hint: where the kernel has no transparent huge pages,
+  // or none free, the stack gets normal pages. Default off.
+  ThreadBuilder& huge_pages(bool on = true) noexcept {
+    huge_pages_ = on;
+    return *this;
+  }
+
   // Spawns fn on rt. Callable from ULTs and kernel threads.
   template <class F>
   JoinHandle<detail::TaskResultOf<F>> spawn(Runtime& rt, F&& fn) const {
-    return detail_make_handle(&rt, attrs(), std::forward<F>(fn));
+    detail::PlacementAttrs p;
+    return detail_make_handle(&rt, attrs(p), std::forward<F>(fn));
   }
   // Spawns fn on the runtime of the calling ULT; UsageError outside a ULT.
   template <class F>
   JoinHandle<detail::TaskResultOf<F>> spawn(F&& fn) const {
-    return detail_make_handle(nullptr, attrs(), std::forward<F>(fn));
+    detail::PlacementAttrs p;
+    return detail_make_handle(nullptr, attrs(p), std::forward<F>(fn));
   }
 
  private:
-  detail::SpawnAttrs attrs() const noexcept {
+  // The spawn's attributes; the placement ones are written into p, which
+  // must live until the spawn returns.
+  detail::SpawnAttrs attrs(detail::PlacementAttrs& p) const noexcept {
     detail::SpawnAttrs a;
     a.name = name_.empty() ? nullptr : name_.data();
     a.name_len = name_.size();
     a.stack_size = stack_size_;
     a.priority = priority_;
+    if (has_affinity_ || has_numa_node_ || migration_ != MigrationPolicy::Allowed ||
+        stack_prefetch_ || huge_pages_) {
+      p.cpus = cpus_.data();
+      p.cpu_count = cpus_.size();
+      p.has_affinity = has_affinity_;
+      p.has_numa_node = has_numa_node_;
+      p.numa_node = numa_node_;
+      p.migration = migration_;
+      p.stack_prefetch = stack_prefetch_;
+      p.huge_pages = huge_pages_;
+      a.placement = &p;
+    }
     return a;
   }
   std::string name_;
   std::size_t stack_size_ = 0;
   int priority_ = kDefaultPriority;
+  std::vector<int> cpus_;
+  bool has_affinity_ = false;
+  bool has_numa_node_ = false;
+  unsigned numa_node_ = 0;
+  MigrationPolicy migration_ = MigrationPolicy::Allowed;
+  bool stack_prefetch_ = false;
+  bool huge_pages_ = false;
 };
 
 namespace detail {
@@ -166,6 +242,19 @@ void yield() noexcept;
 
 // The calling ULT's id (unique in the process, never 0); 0 on a kernel thread.
 std::uint64_t id() noexcept;
+
+// The index (0 .. Runtime::worker_count() - 1) of the worker running the
+// caller; -1 on a thread that is no runtime's worker. The answer may be stale
+// as soon as it is returned: a preemption can move the ULT to another worker
+// right after the read (and a yield, sleep or park may too). It stays right
+// for a ULT spawned with MigrationPolicy::Prohibited, or with a cpu_affinity
+// that holds a single worker's CPU.
+int worker_index() noexcept;
+
+// The NUMA node (OS index) of the CPU of the worker running the caller, in
+// the runtime's topology (Config::topology); -1 on a thread that is no
+// runtime's worker. May be stale right after return, as worker_index().
+int numa_node() noexcept;
 
 // Parks the calling ULT until at least `deadline`; the worker runs others.
 template <class Duration>

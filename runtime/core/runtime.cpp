@@ -14,6 +14,7 @@
 #include "core/futex.hpp"
 #include "core/no_preempt.hpp"
 #include "core/runtime_core.hpp"
+#include "core/worker_cpus.hpp"
 #include "quanta/error.hpp"
 #include "quanta/topology.hpp"
 #include "sched/round_robin.hpp"
@@ -40,52 +41,6 @@ std::uint64_t RuntimeCore::live_ults() const noexcept {
 
 namespace {
 
-// The CPUs this process may run on, in order.
-std::vector<int> allowed_cpus() {
-  std::vector<int> cpus;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  }
-  return cpus;
-}
-
-}  // namespace
-
-// For each worker, the others in the order it steals from them: by topology
-// closeness of the CPUs they are pinned to when pinned, else round the ring.
-std::vector<std::vector<unsigned>> victim_orders(unsigned n, const std::vector<int>& cpus) {
-  std::vector<std::vector<unsigned>> out(n);
-  bool by_topology = cpus.size() >= n;
-  if (by_topology) {
-    try {
-      const Topology& topo = topology();
-      for (unsigned i = 0; i < n; ++i) {
-        std::vector<int> others;
-        for (unsigned j = 0; j < n; ++j)
-          if (j != i) others.push_back(cpus[j]);
-        for (int cpu : topo.victims_for(cpus[i], others))
-          for (unsigned j = 0; j < n; ++j)
-            if (j != i && cpus[j] == cpu) out[i].push_back(j);
-        if (out[i].size() != n - 1) by_topology = false;
-      }
-    } catch (const std::exception&) {
-      by_topology = false;
-    }
-  }
-  if (!by_topology) {
-    for (unsigned i = 0; i < n; ++i) {
-      out[i].clear();
-      for (unsigned k = 1; k < n; ++k) out[i].push_back((i + k) % n);
-    }
-  }
-  return out;
-}
-
-namespace {
-
 // ~Runtime reports ULTs that keep it waiting this long.
 constexpr std::int64_t kDrainWarnNs = 5'000'000'000;
 // ~Runtime re-counts live ULTs at least this often while it waits.
@@ -105,20 +60,39 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
   impl->owner = this;
   impl->cfg = cfg;
   impl->cfg.stack_size = detail::round_to_pages(cfg.stack_size);
-  const std::vector<int> cpus = detail::allowed_cpus();
-  if (impl->cfg.workers == 0) impl->cfg.workers = cpus.empty() ? 1u : static_cast<unsigned>(cpus.size());
+  detail::WorkerCpus place = detail::place_workers(cfg);
+  impl->cfg.workers = static_cast<unsigned>(place.cpus.size());
   detail::install_overflow_handler();
 
+  const unsigned n = impl->cfg.workers;
+  impl->mask_words = (n + 63) / 64;
+  impl->topo = place.topo;
+  impl->topo_is_machine = place.machine;
+  // config() reports the topology in use: the runtime's own copy.
+  impl->cfg.topology = impl->topo ? &*impl->topo : nullptr;
+  if (place.topo) {
+    impl->node_ids = place.topo->nodes();
+  } else {
+    impl->node_ids = {0};
+  }
+  impl->node_workers.assign(impl->node_ids.size(), std::vector<std::uint64_t>(impl->mask_words, 0));
   std::vector<detail::Worker*> ptrs;
-  for (unsigned i = 0; i < impl->cfg.workers; ++i) {
+  for (unsigned i = 0; i < n; ++i) {
     impl->workers.push_back(std::make_unique<detail::Worker>(impl, i, impl->cfg.stack_size,
                                                              impl->cfg.stack_guard));
-    ptrs.push_back(impl->workers.back().get());
+    detail::Worker* w = impl->workers.back().get();
+    w->cpu = place.cpus[i];
+    w->node = place.nodes[i];
+    w->only_self.assign(impl->mask_words, 0);
+    w->only_self[i / 64] |= std::uint64_t{1} << (i % 64);
+    for (std::size_t k = 0; k < impl->node_ids.size(); ++k)
+      if (impl->node_ids[k] == w->node) impl->node_workers[k][i / 64] |= std::uint64_t{1} << (i % 64);
+    ptrs.push_back(w);
   }
-  const bool pin = !cpus.empty() && impl->cfg.workers <= cpus.size();
+  const bool pin = place.pin;
   if (impl->cfg.scheduler == SchedulerKind::WorkStealing)
     impl->sched = std::make_unique<detail::WorkStealingScheduler>(
-        ptrs, detail::victim_orders(impl->cfg.workers, pin ? cpus : std::vector<int>{}));
+        ptrs, detail::victim_orders(place.cpus, place.topo ? &*place.topo : nullptr));
   else
     impl->sched = std::make_unique<detail::RoundRobinScheduler>(ptrs);
   for (auto* w : ptrs) {
@@ -127,17 +101,21 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
   }
   impl_ = impl;
 
-  // One worker per CPU, pinned, when there are enough CPUs; otherwise the
-  // kernel places them.
+  // Each worker pinned to its CPU (several share one when there are more
+  // workers than CPUs); on a logical topology the kernel places them.
   unsigned started = 0;
   try {
     for (auto* w : ptrs) {
       w->thread = std::thread([w] { w->loop(); });
       if (pin) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpus[w->index], &set);
-        pthread_setaffinity_np(w->thread.native_handle(), sizeof set, &set);
+        cpu_set_t* set = CPU_ALLOC(static_cast<unsigned>(w->cpu) + 1);
+        if (set) {
+          const std::size_t size = CPU_ALLOC_SIZE(static_cast<unsigned>(w->cpu) + 1);
+          CPU_ZERO_S(size, set);
+          CPU_SET_S(static_cast<unsigned>(w->cpu), size, set);
+          pthread_setaffinity_np(w->thread.native_handle(), size, set);
+          CPU_FREE(set);
+        }
       }
       ++started;
     }

@@ -3,12 +3,14 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/worker.hpp"
 #include "preempt/monitor.hpp"
 #include "quanta/config.hpp"
 #include "quanta/runtime.hpp"
+#include "quanta/topology.hpp"
 #include "sched/scheduler.hpp"
 
 namespace quanta::detail {
@@ -30,6 +32,18 @@ struct RuntimeCore {
   std::unique_ptr<PreemptMonitor> monitor;  // when cfg.preempt
   // Tests: a preempted ULT resumes on the next worker instead of its own.
   std::atomic<bool> preempt_migrate_for_testing{false};
+
+  // Placement (core/worker_cpus.hpp, core/placement.hpp); constant once the
+  // workers run, except the round-robin counter.
+  std::optional<Topology> topo;  // empty when the machine could not be read
+  bool topo_is_machine = true;   // workers pinned, stacks may be bound to nodes
+  unsigned mask_words = 1;       // 64-bit words in a bitmap of the workers
+  // Per node of topo (ascending, as Topology::nodes()): the node's OS index
+  // and the bitmap of the workers on it; one node 0 holding every worker
+  // when there is no topology.
+  std::vector<unsigned> node_ids;
+  std::vector<std::vector<std::uint64_t>> node_workers;
+  std::atomic<unsigned> place_next{0};  // deals placed spawns to the workers of a mask
 
   // A worker left its futex sleep.
   void worker_unparked() noexcept {
@@ -60,9 +74,6 @@ struct Runtime::Impl : detail::RuntimeCore {};
 }  // namespace quanta
 
 namespace quanta::detail {
-
-// Steal orders of n workers pinned to cpus[i] (empty: not pinned).
-std::vector<std::vector<unsigned>> victim_orders(unsigned n, const std::vector<int>& cpus);
 
 // Process-wide ULT ids; workers reserve them in blocks.
 std::uint64_t reserve_ult_ids(std::uint64_t count) noexcept;

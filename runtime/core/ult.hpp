@@ -37,6 +37,7 @@ struct Ult {
   TaskBase* task = nullptr;
   std::uint64_t id = 0;
   int priority = kDefaultPriority;
+  std::uint8_t place = 0;       // kPlace* flags (core/placement.hpp); 0 for most ULTs
   const char* name = nullptr;   // NUL-terminated, in the ULT's memory; may be null
   StackMem stack;               // null base for a worker's own (kernel) context
   const std::uint64_t* canary = nullptr;  // canary stacks only
@@ -44,6 +45,14 @@ struct Ult {
   int saved_errno = 0;  // errno is per kernel thread; it travels with the ULT
   UltLocalSlot* locals = nullptr;  // UltLocal<T> values of this ULT
   void* asan_fake_stack = nullptr;
+
+  // Placement (core/placement.hpp): bitmaps of the runtime's workers, bit i
+  // for worker i. `allowed`: where the ULT may run (null: anywhere);
+  // `prefer`: where a spawn puts it (null: as allowed). They live in the
+  // ULT's own memory or the runtime's; `allowed` changes only while the ULT
+  // runs (MigrationPolicy::Prohibited binds it at its first run).
+  const std::uint64_t* allowed = nullptr;
+  const std::uint64_t* prefer = nullptr;
 
   // Preemption. no_preempt > 0 while the ULT runs runtime code or is inside
   // a NoPreempt scope; a fresh ULT starts inside the runtime. Only the

@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/futex.hpp"
 #include "core/no_preempt.hpp"
+#include "core/placement.hpp"
 #include "core/ult_locals.hpp"
 #include "core/runtime_core.hpp"
 #include "core/sanitizer.hpp"
@@ -35,7 +36,9 @@ std::atomic<std::uint64_t> g_next_id{1};
 RuntimeCore* core_of(Runtime& rt) noexcept { return &rt.impl(); }
 
 void free_stack(const StackMem& s, Worker* w) noexcept {
-  if (w && s.size == w->stacks.stack_size())
+  if (s.dedicated) [[unlikely]]
+    unmap_dedicated_stack(s);
+  else if (w && s.size == w->stacks.stack_size())
     w->stacks.put(s);
   else
     StackPool::instance().release(s);
@@ -68,6 +71,22 @@ bool sleep_commit(void* arg, Ult* self) noexcept {
 
 bool on_ult(Worker* w) noexcept { return w && w->current != &w->self; }
 
+// A stack that is not from the calling worker's cache: from the depot, or a
+// mapping of its own (bound to a NUMA node, or huge pages).
+StackMem take_stack(const RuntimeCore& core, std::size_t size, const PlacementPlan* plan) {
+  if (!plan || !plan->dedicated()) return StackPool::instance().allocate(size, core.cfg.stack_guard);
+  StackMem s = map_dedicated_stack(size, core.cfg.stack_guard, plan->huge, kHugePageSize);
+  if (plan->bind_node >= 0) {
+    try {
+      bind_stack(core, s, static_cast<unsigned>(plan->bind_node));
+    } catch (...) {
+      unmap_dedicated_stack(s);
+      throw;
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 std::uint64_t reserve_ult_ids(std::uint64_t count) noexcept {
@@ -77,6 +96,13 @@ std::uint64_t reserve_ult_ids(std::uint64_t count) noexcept {
 void wake(Ult* u) noexcept { wake_from(current_worker(), u); }
 
 void wake_from(Worker* w, Ult* u) noexcept {
+  if (u->allowed) [[unlikely]] {
+    if (w && w->rt == u->rt && may_run_on(u, *w))
+      w->make_runnable_hot(u);
+    else
+      wake_placed(u);
+    return;
+  }
   if (w && w->rt == u->rt)
     w->make_runnable_hot(u);
   else
@@ -87,6 +113,8 @@ void ult_main(void* arg) noexcept {
   Ult* u = static_cast<Ult*>(arg);
   asan_finish_switch(nullptr);
   current_worker()->run_after();
+  if (u->place & kPlaceBind) [[unlikely]]
+    bind_to_worker(u);  // MigrationPolicy::Prohibited: this worker from now on
 
   leave_no_preempt(u);  // from here on the application's code runs
   u->task->run(u->task);
@@ -101,7 +129,8 @@ void ult_main(void* arg) noexcept {
   if (joiner && joiner != kKernelWaiter) {
     // Hand the worker straight to the joiner (no queue round trip), unless
     // it belongs elsewhere or ULTs of a higher priority wait here.
-    if (w->rt == joiner->rt && (!w->rr_local || joiner->priority >= w->rq.top_priority()))
+    if (w->rt == joiner->rt && (!w->rr_local || joiner->priority >= w->rq.top_priority()) &&
+        may_run_on(joiner, *w))
       w->exit_current(joiner);
     wake_from(w, joiner);
   }
@@ -134,18 +163,32 @@ Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::siz
     stack_size = round_to_pages(attrs.stack_size);
   }
 
-  const bool local = w && w->rt == core && w->stacks.stack_size() == stack_size;
-  StackMem s = local ? w->stacks.get() : StackPool::instance().allocate(stack_size, core->cfg.stack_guard);
+  // Placement options: checked before any stack is taken. The plan is large
+  // and left uninitialised unless there are options.
+  PlacementPlan plan_storage;
+  PlacementPlan* plan = nullptr;
+  std::size_t mask_bytes = 0;
+  if (attrs.placement) [[unlikely]] {
+    plan = &plan_storage;
+    plan_placement(*core, *attrs.placement, stack_size, *plan);
+    mask_bytes = plan->mask_bytes(*core);
+  }
+
+  const bool local = w && w->rt == core && w->stacks.stack_size() == stack_size &&
+                     !(plan && plan->dedicated());
+  StackMem s = local ? w->stacks.get() : take_stack(*core, stack_size, plan);
   asan_unpoison(s.base, s.size);
 
-  // Top of the stack: control block, then task, then name; the context below.
+  // Top of the stack: control block, then task, then name, then the
+  // placement bitmaps (placed ULTs only); the context below.
   const auto top = reinterpret_cast<std::uintptr_t>(s.top());
   const std::uintptr_t ult_at = (top - sizeof(Ult)) & ~std::uintptr_t{63};
   const std::uintptr_t task_align = std::max<std::size_t>(align, 16);
   const std::uintptr_t task_at = (ult_at - size) & ~(task_align - 1);
   const std::size_t name_bytes = attrs.name ? attrs.name_len + 1 : 0;
   const std::uintptr_t name_at = task_at - name_bytes;
-  const std::uintptr_t ctx_top = name_at & ~std::uintptr_t{15};
+  const std::uintptr_t masks_at = (name_at - mask_bytes) & ~std::uintptr_t{7};
+  const std::uintptr_t ctx_top = masks_at & ~std::uintptr_t{15};
   if (size > s.size || name_bytes > s.size ||
       ctx_top < reinterpret_cast<std::uintptr_t>(s.base) + kMinUsableStack) {
     free_stack(s, w);
@@ -167,6 +210,8 @@ Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::siz
     name[attrs.name_len] = '\0';
     u->name = name;
   }
+  if (plan) [[unlikely]]
+    apply_placement(u, *plan, *core, reinterpret_cast<void*>(masks_at));
   if (!s.guarded) {
     auto* canary = reinterpret_cast<std::uint64_t*>(s.base);
     *canary = kStackCanary;
@@ -198,7 +243,13 @@ void ult_start(Ult* u, TaskBase* task) noexcept {
   u->task = task;
   RuntimeSection section;
   Worker* w = section.worker();
-  if (w && w->rt == u->rt) {
+  if (u->place & kPlaceSpawn) [[unlikely]] {
+    if (w && w->rt == u->rt)
+      w->spawned.store(w->spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    else
+      u->rt->external_spawned.fetch_add(1, std::memory_order_relaxed);
+    start_placed(u, w);
+  } else if (w && w->rt == u->rt) {
     w->spawned.store(w->spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     w->make_runnable_hot(u);
   } else {

@@ -16,6 +16,7 @@
 #include "arch/cpu.hpp"
 #include "core/clock.hpp"
 #include "core/futex.hpp"
+#include "core/placement.hpp"
 #include "core/runtime_core.hpp"
 #include "core/sanitizer.hpp"
 #include "core/ult_ops.hpp"
@@ -65,6 +66,8 @@ Worker::Worker(RuntimeCore* rt_, unsigned index_, std::size_t stack_size, StackG
 Worker::~Worker() = default;
 
 void Worker::switch_to(Ult* next) noexcept {
+  if (next->place & kPlacePrefetch) [[unlikely]]
+    prefetch_context(next);  // overlaps the bookkeeping below
   Ult* prev = current;
   current = next;
   next->worker = this;

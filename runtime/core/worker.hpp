@@ -53,6 +53,14 @@ struct alignas(128) Worker {
 
   RuntimeCore* const rt;
   const unsigned index;
+  // Where the worker sits (core/worker_cpus.hpp), set before its thread
+  // starts and constant afterwards: the PU it is pinned to (or assigned
+  // to, on a logical topology; -1 when unknown) and that PU's NUMA node.
+  int cpu = -1;
+  unsigned node = 0;
+  // A worker bitmap holding only this worker: the `allowed` mask of the ULTs
+  // bound to it (MigrationPolicy::Prohibited).
+  std::vector<std::uint64_t> only_self;
   Scheduler* sched = nullptr;
   // Set when the policy is round-robin, whose local queue is `rq`: the hot
   // paths then use the queue directly instead of a virtual call.

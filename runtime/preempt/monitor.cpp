@@ -49,7 +49,9 @@ namespace {
 // priority in its run queue, anything in its inbox, or an expired timer.
 bool others_wait(const Worker& w, std::int64_t now) noexcept {
   if (w.sched->others_waiting(w, w.running_priority.load(std::memory_order_relaxed))) return true;
-  return w.next_deadline_ns.load(std::memory_order_relaxed) <= now;
+  // Whatever the policy: ULTs sent to this worker (wakes from elsewhere,
+  // placement) and expired timers.
+  return w.inbox.maybe_nonempty() || w.next_deadline_ns.load(std::memory_order_relaxed) <= now;
 }
 
 // CPU time consumed by worker w's thread; -1 if it cannot be read.

@@ -10,6 +10,7 @@
 #include "arch/signal_ctx.hpp"
 #include "core/clock.hpp"
 #include "core/no_preempt.hpp"
+#include "core/placement.hpp"
 #include "core/runtime_core.hpp"
 #include "core/worker.hpp"
 #include "preempt/safe_points.hpp"
@@ -95,8 +96,9 @@ void on_preempt(int sig, siginfo_t* info, void* uctx) {
     u->in_signal = true;
     w->after_ult = u;
     if (w->rt->preempt_migrate_for_testing.load(std::memory_order_relaxed) &&
-        w->rt->workers.size() > 1) {
-      // Tests: resume the ULT on another worker.
+        w->rt->workers.size() > 1 &&
+        may_run_on(u, *w->rt->workers[(w->index + 1) % w->rt->workers.size()])) {
+      // Tests: resume the ULT on another worker (one it may run on).
       w->after = After::Park;
       w->park_commit = [](void* arg, Ult* self) noexcept {
         auto* from = static_cast<Worker*>(arg);

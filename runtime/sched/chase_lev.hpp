@@ -26,7 +26,7 @@
 //   [2] pop                    owner only
 //   [3] pop_half_for_overflow  owner only
 //   [4] steal                  any thread
-//   [5] steal_batch            any thread (and, in the overload that fills
+//   [5] steal_batch, steal_batch_each   any thread (and, in the overload that fills
 //                              another deque, the owner of that deque: on the
 //                              destination it counts as [1])
 //   [6] size_estimate, empty_estimate, capacity   any thread
@@ -309,6 +309,13 @@ class ChaseLevDeque {
     return steal_batch_into(max, [&into](std::size_t, T x) noexcept {
       static_cast<void>(into.push(x));
     });
+  }
+
+  // As steal_batch, handing each item taken, oldest first, to sink(T)
+  // (noexcept); returns how many.
+  template <class Sink>
+  std::size_t steal_batch_each(std::size_t max, Sink&& sink) noexcept {
+    return steal_batch_into(max, [&sink](std::size_t, T x) noexcept { sink(x); });
   }
 
   // Items in the deque, as seen at some recent moment; may be stale by the

@@ -19,7 +19,7 @@ void RoundRobinScheduler::push_remote(Ult* u, Worker* hint) noexcept {
 }
 
 bool RoundRobinScheduler::others_waiting(const Worker& w, int running_priority) const noexcept {
-  return w.rq.top_priority_estimate() >= running_priority || w.inbox.maybe_nonempty();
+  return w.rq.top_priority_estimate() >= running_priority;
 }
 
 }  // namespace quanta::detail

@@ -24,11 +24,16 @@ class Scheduler {
   // others.
   virtual void push_local(Worker& w, Ult* u) noexcept = 0;
   // u was spawned or woken by the ULT running on w: a policy may run it next.
+  // Like push_local, only for a u that may run on w; a policy that shares
+  // its queues with other workers must keep a ULT with kPlaceOne to w and
+  // must not let a worker run a ULT it may not run on.
   virtual void push_hot(Worker& w, Ult* u) noexcept { push_local(w, u); }
   // The next ULT for w with priority >= min_priority, or nullptr.
   virtual Ult* pop_local(Worker& w, int min_priority) noexcept = 0;
   // u became runnable off its worker; some worker must eventually run it.
-  // `hint` is a preferred worker, may be null.
+  // `hint` is a preferred worker, may be null. Never called for a ULT with
+  // placement restrictions (Ult::allowed): the core sends those to the inbox
+  // of a worker they may run on (core/placement.hpp).
   virtual void push_remote(Ult* u, Worker* hint) noexcept = 0;
   // w found nothing locally: work from elsewhere (global queue, stealing),
   // or nullptr. May spin for a while.
@@ -42,7 +47,8 @@ class Scheduler {
   virtual void prepare_park(Worker&) noexcept {}
   virtual bool park_cancelled(Worker&) noexcept { return false; }
   virtual void after_unpark(Worker&) noexcept {}
-  // Whether ULTs wait for w's attention (monitor, any thread, approximate).
+  // Whether ULTs wait in the policy's queues for w's attention (monitor, any
+  // thread, approximate); the inbox and timers are checked by the caller.
   virtual bool others_waiting(const Worker& w, int running_priority) const noexcept = 0;
   virtual const char* name() const noexcept = 0;
 };

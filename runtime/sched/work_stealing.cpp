@@ -7,6 +7,7 @@
 
 #include "arch/cpu.hpp"
 #include "core/clock.hpp"
+#include "core/placement.hpp"
 #include "core/worker.hpp"
 
 namespace quanta::detail {
@@ -51,15 +52,22 @@ WorkStealingScheduler::PerWorker& WorkStealingScheduler::of(const Worker& w) con
 void WorkStealingScheduler::overflow(PerWorker& p, Ult* u) noexcept {
   // Full ring: move the oldest half to the global queue, as Go's runqputslow.
   Ult** batch = p.overflow_batch.data();
+  // ULTs restricted to some workers stay here, in the FIFO: any worker takes
+  // from the global queue.
   std::size_t n = p.dq.pop_half_for_overflow(batch);
   batch[n++] = u;
-  global_->q.enqueue_bulk(batch, n);
-  global_->size.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (batch[i]->allowed) [[unlikely]]
+      fifo_push(p, batch[i]);
+    else
+      batch[kept++] = batch[i];
+  }
+  global_->q.enqueue_bulk(batch, kept);
+  global_->size.fetch_add(static_cast<std::int64_t>(kept), std::memory_order_relaxed);
 }
 
-void WorkStealingScheduler::push_local(Worker& w, Ult* u) noexcept {
-  // Runnable again after running here (yield, preemption): behind the others.
-  PerWorker& p = of(w);
+void WorkStealingScheduler::fifo_push(PerWorker& p, Ult* u) noexcept {
   u->next = nullptr;
   if (p.fifo_tail)
     p.fifo_tail->next = u;
@@ -68,6 +76,11 @@ void WorkStealingScheduler::push_local(Worker& w, Ult* u) noexcept {
   p.fifo_tail = u;
   ++p.fifo_size;
   p.fifo_estimate.store(p.fifo_size, std::memory_order_relaxed);
+}
+
+void WorkStealingScheduler::push_local(Worker& w, Ult* u) noexcept {
+  // Runnable again after running here (yield, preemption): behind the others.
+  fifo_push(of(w), u);
 }
 
 Ult* WorkStealingScheduler::fifo_pop(PerWorker& p) noexcept {
@@ -82,6 +95,12 @@ Ult* WorkStealingScheduler::fifo_pop(PerWorker& p) noexcept {
 }
 
 void WorkStealingScheduler::push_hot(Worker& w, Ult* u) noexcept {
+  // A ULT bound to this worker never enters the deque, which others steal
+  // from: it waits in the FIFO (it gives up the run-next position).
+  if (u->place & kPlaceOne) [[unlikely]] {
+    push_local(w, u);
+    return;
+  }
   PerWorker& p = of(w);
   if (!p.dq.push(u)) overflow(p, u);
   notify_local_work();
@@ -141,7 +160,10 @@ Ult* WorkStealingScheduler::pop_local_inner(Worker& w, PerWorker& p) noexcept {
     if (p.fifo_size > 1 && idle_.load(std::memory_order_relaxed) > 0) {
       for (std::size_t n = p.fifo_size / 2; n > 0; --n) {
         Ult* u = fifo_pop(p);
-        if (!p.dq.push(u)) overflow(p, u);
+        if (u->place & kPlaceOne) [[unlikely]]
+          fifo_push(p, u);  // bound here: not for thieves
+        else if (!p.dq.push(u))
+          overflow(p, u);
       }
       notify_work();
     }
@@ -197,12 +219,24 @@ Ult* WorkStealingScheduler::take_global(Worker& w) noexcept {
   return batch[0];
 }
 
-Ult* WorkStealingScheduler::steal_from(Worker& thief, PerWorker& victim) noexcept {
-  // Steal half straight into our own deque (no batch on this stack), then
-  // run the newest of what came.
+Ult* WorkStealingScheduler::steal_from(Worker& thief, unsigned victim) noexcept {
+  // Half of the victim's deque, straight into ours (no batch on this stack,
+  // which may be a ULT's); the first one taken is run.
   PerWorker& mine = of(thief);
-  if (victim.dq.steal_batch(mine.dq, kDequeCapacity / 2) == 0) return nullptr;
-  return mine.dq.pop();
+  const std::size_t room = mine.dq.capacity() - mine.dq.size_estimate();
+  Ult* first = nullptr;
+  per_[victim]->dq.steal_batch_each(std::min(room, kDequeCapacity / 2), [&](Ult* u) noexcept {
+    if (u->allowed && !may_run_on(u, thief)) [[unlikely]] {
+      // Restricted to workers that do not include the thief: to the inbox
+      // of one that may run it, dealt in turn so that they share the work.
+      send_to(deal_worker(*thief.rt, u->allowed), u);
+    } else if (!first) {
+      first = u;
+    } else {
+      static_cast<void>(mine.dq.push(u));  // cannot fail: at most `room` taken
+    }
+  });
+  return first;
 }
 
 bool WorkStealingScheduler::any_work_visible() const noexcept {
@@ -224,7 +258,7 @@ Ult* WorkStealingScheduler::find_work(Worker& w) noexcept {
   for (int round = 0; round < kSpinRounds; ++round) {
     Ult* u = take_global(w);
     for (std::size_t i = 0; !u && i < me.victims.size(); ++i)
-      u = steal_from(w, *per_[me.victims[i]]);
+      u = steal_from(w, me.victims[i]);
     if (!u) u = pop_local_inner(w, me);  // pushed to us meanwhile (timers, wakes)
     if (u) {
       stop_spinning(me);

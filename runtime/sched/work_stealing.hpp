@@ -19,6 +19,16 @@
 // half of a victim's deque, victims ordered by topology closeness (same core,
 // same cache, same NUMA node, then farther).
 //
+// ULTs with placement restrictions (core/placement.hpp): one bound to a
+// single worker (cpu_affinity of one worker's CPU, or MigrationPolicy::
+// Prohibited once it has run) never enters the deque, only its worker's
+// FIFO, and the FIFO's share for idle workers skips it; restricted ULTs never
+// enter the global queue (overflow keeps them in the FIFO, and spawns and
+// wakes from elsewhere go to an allowed worker's inbox, not push_remote); a
+// thief that steals a ULT it may not run sends it to the inbox of a worker
+// that may (dealt in turn), so ULTs allowed on several workers are still
+// shared among those.
+//
 // Parking (the "spinning" protocol of Go's scheduler): a worker that finds
 // no work becomes *spinning* and searches for a while; spawned work wakes one
 // parked worker only when no worker is spinning (a spinning worker will find
@@ -79,10 +89,11 @@ class WorkStealingScheduler final : public Scheduler {
   // Work was added to w's own deque by w: as notify_work, without the
   // store-load fence (see push_hot).
   void notify_local_work() noexcept;
-  Ult* steal_from(Worker& thief, PerWorker& victim) noexcept;
+  Ult* steal_from(Worker& thief, unsigned victim) noexcept;
   Ult* pop_local_inner(Worker& w, PerWorker& p) noexcept;
   void stop_spinning(PerWorker& p) noexcept;
   static Ult* fifo_pop(PerWorker& p) noexcept;
+  static void fifo_push(PerWorker& p, Ult* u) noexcept;
   Ult* take_global(Worker& w) noexcept;
   bool any_work_visible() const noexcept;
   void overflow(PerWorker& p, Ult* u) noexcept;

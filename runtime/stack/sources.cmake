@@ -1,3 +1,4 @@
 list(APPEND QUANTA_SOURCES
+  runtime/stack/dedicated_stack.cpp
   runtime/stack/overflow.cpp
   runtime/stack/stack_pool.cpp)

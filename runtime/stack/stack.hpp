@@ -34,6 +34,7 @@ struct StackMem {
   char* base = nullptr;    // lowest usable byte
   std::size_t size = 0;    // usable bytes (a multiple of the page size)
   bool guarded = false;    // a PROT_NONE page sits right below base
+  bool dedicated = false;  // a mapping of its own: unmap_dedicated_stack, never pooled
 
   char* top() const noexcept { return base + size; }
   char* guard_begin() const noexcept;  // only when guarded
@@ -91,6 +92,18 @@ class StackPool {
   std::size_t guard_budget_ = 0;
   std::size_t max_map_count_ = 0;
 };
+
+// A stack with a mapping of its own, for ULTs whose stack memory has a policy
+// that must not leak to other ULTs through the pool (a NUMA binding, huge
+// pages). `size` is page-rounded. With `huge`, the top of the stack (where
+// the ULT's frames are) is aligned to `huge_align` and the usable range is
+// advised MADV_HUGEPAGE. A guard page below it unless mode is Canary (under
+// Auto, a refused guard page makes it a canary stack; under Page it is a
+// ResourceError, as is a refused mapping). Thread-safe; no pool lock.
+StackMem map_dedicated_stack(std::size_t size, StackGuard mode, bool huge,
+                             std::size_t huge_align);
+// Unmaps a stack from map_dedicated_stack.
+void unmap_dedicated_stack(const StackMem& s) noexcept;
 
 // One worker's cache of stacks of its runtime's default size: a LIFO (the
 // most recently freed stack is the most likely to be in cache), refilled from

@@ -36,6 +36,27 @@ constexpr unsigned kRemoteDistance = 20;
 
 }  // namespace
 
+// --- node-bound memory ---------------------------------------------------------
+
+int bind_to_node(void* p, std::size_t len, unsigned node) noexcept {
+  // A node mask wide enough for `node`; mbind's maxnode counts one more bit
+  // than the mask holds (the kernel decrements it). Nodes beyond 4095 do not
+  // exist on Linux.
+  constexpr std::size_t kBits = sizeof(unsigned long) * 8;
+  constexpr std::size_t kMaxNodes = 4096;
+  if (node >= kMaxNodes) return EINVAL;
+  unsigned long mask[kMaxNodes / kBits] = {};
+  mask[node / kBits] |= 1ul << (node % kBits);
+  const std::size_t words = node / kBits + 1;
+  const int saved = errno;
+  long rc = syscall(SYS_mbind, p, len, MPOL_BIND, mask, words * kBits + 1, 0u);
+  const int e = rc == 0 ? 0 : errno;
+  errno = saved;
+  return e;
+}
+
+bool no_memory_binding(int e) noexcept { return e == ENOSYS || e == EPERM; }
+
 // --- cpulists -----------------------------------------------------------------
 
 bool parse_cpulist(std::string_view text, std::vector<int>& out) {
@@ -429,15 +450,8 @@ void* Topology::allocate_on_node(unsigned node, std::size_t bytes) const {
     throw ResourceError("quanta: Topology::allocate_on_node: cannot map " + what() + ": " +
                         std::strerror(e));
   }
-  // A node mask wide enough for `node`; mbind's maxnode counts one more bit
-  // than the mask holds (the kernel decrements it).
-  constexpr std::size_t kBits = sizeof(unsigned long) * 8;
-  std::vector<unsigned long> mask(node / kBits + 1, 0);
-  mask[node / kBits] |= 1ul << (node % kBits);
-  long rc = syscall(SYS_mbind, p, len, MPOL_BIND, mask.data(), mask.size() * kBits + 1, 0u);
-  if (rc != 0) {
-    int e = errno;
-    const bool no_binding = (e == ENOSYS || e == EPERM);
+  if (int e = detail::bind_to_node(p, len, node); e != 0) {
+    const bool no_binding = detail::no_memory_binding(e);
     if (no_binding && d_->nodes.size() == 1) return p;  // the only node: nothing to bind
     munmap(p, len);
     throw ResourceError("quanta: Topology::allocate_on_node: cannot bind " + what() +

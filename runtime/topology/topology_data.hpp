@@ -13,6 +13,7 @@
 //     lowest PU;
 //   - nodes: ascending OS indexes.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +87,14 @@ std::vector<int> affinity_pus();
 bool parse_cpulist(std::string_view text, std::vector<int>& out);
 // Ascending indexes back to cpulist syntax ("0-3,8").
 std::string format_cpulist(const std::vector<int>& pus);
+
+// Sets the memory policy of the page-aligned range [p, p + len) to
+// MPOL_BIND on `node` (mbind): pages come from that node when first touched.
+// Returns 0, or the errno of the refusal (errno itself is left unchanged).
+int bind_to_node(void* p, std::size_t len, unsigned node) noexcept;
+// Whether an errno of bind_to_node means the system offers no binding at
+// all (a kernel without NUMA, qemu-user, a seccomp filter): ENOSYS, EPERM.
+bool no_memory_binding(int e) noexcept;
 
 // The sysfs reader behind Topology::from_sysfs.
 Topology load_sysfs(const std::string& root);

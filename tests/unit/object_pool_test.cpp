@@ -241,8 +241,9 @@ TEST(ObjectPool, DestroyedOnAnotherWorker) {
   int across = 0;
   {
     // No preemption: a ULT stays on the worker it started on, so the worker
-    // index read at the start of each ULT holds for its whole run.
-    quanta::Runtime rt(quanta::test::config(2));
+    // index read at the start of each ULT holds for its whole run. Round-robin
+    // deals spawns from this thread to both workers in turn.
+    quanta::Runtime rt(quanta::test::round_robin(2));
     struct Batch {
       unsigned made_on;
       int tag;

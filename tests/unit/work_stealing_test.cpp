@@ -22,15 +22,23 @@ bool all_parked(Runtime& rt) {
 TEST(WorkStealing, IdleWorkerStealsFromABusyOne) {
   Runtime rt(quanta::test::work_stealing(2));
   // One ULT spawns everything on its worker; the other worker must take some.
+  // Each ULT keeps its worker (no yield, no preemption) until a ULT has run
+  // on the other worker too, so however slowly the machine runs the threads,
+  // only a steal ends the test early; 10 s without one fails it.
   std::mutex mu;
   std::set<unsigned> workers_used;
+  std::atomic<bool> both{false};
   rt.spawn([&] {
       std::vector<quanta::JoinHandle<void>> hs;
       for (int i = 0; i < 200; ++i) {
         hs.push_back(rt.spawn([&] {
-          quanta::test::burn(200000);
-          std::lock_guard lk(mu);
-          workers_used.insert(quanta::test::worker_index());
+          {
+            std::lock_guard lk(mu);
+            workers_used.insert(quanta::test::worker_index());
+            if (workers_used.size() == 2) both = true;
+          }
+          const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+          while (!both.load() && std::chrono::steady_clock::now() < end) quanta::test::burn(1000);
         }));
       }
       for (auto& h : hs) h.join();

@@ -71,12 +71,28 @@ struct Task final : TaskResult<T> {
   static void destroy_impl(TaskBase* base) noexcept { static_cast<Task*>(base)->~Task(); }
 };
 
+// Where a ULT may run and how its stack is placed (ThreadBuilder's
+// cpu_affinity, numa_node, migration, stack_prefetch, huge_pages).
+struct PlacementAttrs {
+  const int* cpus = nullptr;  // OS CPU numbers, when has_affinity
+  std::size_t cpu_count = 0;
+  bool has_affinity = false;
+  bool has_numa_node = false;
+  unsigned numa_node = 0;
+  MigrationPolicy migration = MigrationPolicy::Allowed;
+  bool stack_prefetch = false;
+  bool huge_pages = false;
+};
+
 // Options of one spawn; zero / null means "the runtime's default".
 struct SpawnAttrs {
   const char* name = nullptr;
   std::size_t name_len = 0;
   std::size_t stack_size = 0;
   int priority = kDefaultPriority;
+  // Null unless a placement option differs from its default: a spawn without
+  // one takes no placement path at all.
+  const PlacementAttrs* placement = nullptr;
 };
 
 // Allocates a ULT of `rt` (nullptr: the runtime of the calling ULT) with room
