@@ -56,11 +56,11 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
   // locks of one-time initialisation (handlers, topology).
   detail::RuntimeSection section;
   cfg.validate();
+  detail::WorkerCpus place = detail::place_workers(cfg);
   auto* impl = new Impl();
   impl->owner = this;
   impl->cfg = cfg;
   impl->cfg.stack_size = detail::round_to_pages(cfg.stack_size);
-  detail::WorkerCpus place = detail::place_workers(cfg);
   impl->cfg.workers = static_cast<unsigned>(place.cpus.size());
   detail::install_overflow_handler();
 

@@ -211,14 +211,19 @@ TEST_P(AffinityPreempt, PreemptedSpinnersStayOnWorkersOfTheirCpus) {
   EXPECT_TRUE(quanta::test::eventually(
       [&] { return quanta::preemption_stats(rt).total.taken > 200; }));
   stop = true;
+  // On a loaded machine a worker whose thread gets less than most of a CPU
+  // is not preempted (preemption.md), so a ULT queued behind its spinner may
+  // not have run at all: only the totals must show progress.
   std::uint64_t preempted = 0;
+  long checks = 0;
   for (auto& h : hs) {
     Result r = h.join();
-    EXPECT_GT(r.seen.checks, 0);
     EXPECT_EQ(r.seen.wrong_worker, 0) << "a preempted ULT resumed outside its affinity";
     EXPECT_EQ(r.seen.wrong_cpu, 0);
     preempted += r.preempted;
+    checks += r.seen.checks;
   }
+  EXPECT_GT(checks, 0);
   std::size_t moved = 0;
   for (auto& h : free_hs) moved += h.join().size() > 1;
   std::printf("restricted ULTs preempted %llu times; unrestricted ULTs that moved: %zu of %zu\n",

@@ -23,6 +23,7 @@ using quanta::SchedulerKind;
 using quanta::ThreadBuilder;
 using quanta::Topology;
 
+#ifdef QUANTA_HAVE_HWLOC
 // Two packages of two nodes of two single-PU cores: PUs 0..7, node k holds
 // PUs 2k and 2k+1.
 constexpr const char* kFourNodes = "pack:2 numa:2 core:2 pu:1";
@@ -33,6 +34,7 @@ struct Where {
 };
 
 Where here() { return {quanta::this_thread::worker_index(), quanta::this_thread::numa_node()}; }
+#endif
 
 class NumaSynthetic : public ::testing::TestWithParam<SchedulerKind> {
  protected:
