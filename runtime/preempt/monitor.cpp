@@ -138,6 +138,11 @@ void PreemptMonitor::look_at(Worker& w, Sample& s, std::int64_t now, const std::
     const std::int64_t cpu = thread_cpu_ns(w);
     const std::int64_t owed = slice_ns - std::min(s.cpu_at - s.since, slice_ns / 2);
     if (cpu >= 0 && cpu - s.cpu < owed * 9 / 10) return;
+    // The CPU time was read after the counter: if this thread was held up
+    // in between (the monitor shares the CPUs), the worker may have switched
+    // meanwhile and the CPU time include it. Only a counter still unchanged
+    // now proves the run.
+    if (w.switches.load(std::memory_order_relaxed) != sw) return;
   }
   ::syscall(SYS_tgkill, pid_, w.tid, kPreemptSignal);
   w.preempt_sent.store(w.preempt_sent.load(std::memory_order_relaxed) + 1,
