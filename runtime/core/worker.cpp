@@ -138,6 +138,8 @@ Ult* Worker::pop_policy(int min_priority) noexcept { return sched->pop_local(*th
 
 void Worker::push_policy(Ult* u) noexcept { sched->push_local(*this, u); }
 
+void Worker::balance() noexcept { sched->balance(*this); }
+
 void Worker::push_policy_hot(Ult* u) noexcept { sched->push_hot(*this, u); }
 
 void Worker::park_current(ParkCommit commit, void* arg) noexcept {

@@ -74,6 +74,7 @@ struct alignas(128) Worker {
   void* park_arg = nullptr;
 
   RunQueue rq;
+  std::uint32_t picks = 0;  // owner only
   Inbox inbox;
   std::vector<TimerEntry> timers;  // min-heap on deadline; owner only
   StackCache stacks;
@@ -122,7 +123,14 @@ struct alignas(128) Worker {
   Ult* pick(int min_priority) noexcept {
     if (inbox.maybe_nonempty() || !timers.empty()) [[unlikely]]
       take_inbox_and_timers();
-    return rr_local ? rq.pop(min_priority) : pop_policy(min_priority);
+    if (rr_local) {
+      // Round-robin shares work by giving it away: every 64 picks a worker
+      // with ULTs waiting looks for a parked one (one branch otherwise).
+      if ((++picks & 63) == 0 && rq.size() > 1) [[unlikely]]
+        balance();
+      return rq.pop(min_priority);
+    }
+    return pop_policy(min_priority);
   }
   // Makes u runnable on this worker (again: yielded, preempted, a park that
   // did not happen).
@@ -142,6 +150,7 @@ struct alignas(128) Worker {
   // Parks the current ULT; `commit(arg, self)` runs after the switch away.
   void park_current(ParkCommit commit, void* arg) noexcept;
   void take_inbox_and_timers() noexcept;
+  void balance() noexcept;  // the policy's balance(*this)
   Ult* pop_policy(int min_priority) noexcept;
   void push_policy(Ult* u) noexcept;
   void push_policy_hot(Ult* u) noexcept;

@@ -1,6 +1,7 @@
 // quanta — round-robin with priorities.
 #include "sched/round_robin.hpp"
 
+#include "core/placement.hpp"
 #include "core/worker.hpp"
 
 namespace quanta::detail {
@@ -16,6 +17,37 @@ void RoundRobinScheduler::push_remote(Ult* u, Worker* hint) noexcept {
   if (!w) w = workers_[next_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
   w->inbox.push(u);
   w->notify();
+}
+
+void RoundRobinScheduler::balance(Worker& w) noexcept {
+  if (idle_.load(std::memory_order_relaxed) == 0) return;
+  Worker* to = nullptr;
+  for (std::size_t i = 1; i < workers_.size() && !to; ++i) {
+    Worker* c = workers_[(w.index + i) % workers_.size()];
+    if (c->parked.load(std::memory_order_relaxed) == 1) to = c;
+  }
+  if (!to) return;
+  // The older half, in pick order; ULTs that may not run there (placement)
+  // go back behind the rest.
+  Ult* kept = nullptr;
+  Ult** kept_tail = &kept;
+  bool sent = false;
+  for (std::size_t n = w.rq.size() / 2; n > 0; --n) {
+    Ult* u = w.rq.pop();
+    if (may_run_on(u, *to)) {
+      to->inbox.push(u);
+      sent = true;
+    } else {
+      *kept_tail = u;
+      kept_tail = &u->next;
+    }
+  }
+  for (Ult* u = kept; u;) {
+    Ult* next = u->next;
+    w.rq.push(u);
+    u = next;
+  }
+  if (sent) to->notify();
 }
 
 bool RoundRobinScheduler::others_waiting(const Worker& w, int running_priority) const noexcept {

@@ -6,7 +6,7 @@
 //
 // Who calls what:
 //   push_local, push_hot, pop_local, find_work, prepare_park,
-//   park_cancelled, after_unpark
+//   park_cancelled, after_unpark, balance
 //                            only the worker `w` itself, on its own thread
 //   push_remote              any thread (another worker, a kernel thread)
 //   others_waiting           the preemption monitor (reads relaxed state only)
@@ -47,6 +47,8 @@ class Scheduler {
   virtual void prepare_park(Worker&) noexcept {}
   virtual bool park_cancelled(Worker&) noexcept { return false; }
   virtual void after_unpark(Worker&) noexcept {}
+  // w (the owner) has ULTs waiting: a policy may move some to idle workers.
+  virtual void balance(Worker&) noexcept {}
   // Whether ULTs wait in the policy's queues for w's attention (monitor, any
   // thread, approximate); the inbox and timers are checked by the caller.
   virtual bool others_waiting(const Worker& w, int running_priority) const noexcept = 0;
