@@ -1,0 +1,3 @@
+list(APPEND QUANTA_SOURCES
+  runtime/sync/mutex.cpp
+  runtime/sync/wait.cpp)
