@@ -1,0 +1,131 @@
+// quanta — RwLock slow paths.
+//
+// RwLockCore::word = readers * kRwReader | kRwWaiters | kRwWriter. The
+// waiters bit is changed only under the queue's lock and is set exactly while
+// the queue is non-empty. It blocks both fast paths that take the lock, so
+// once anybody waits, newcomers queue behind: a writer is not starved by a
+// stream of readers, nor readers by writers.
+//
+// The lock is handed over, never released to a free-for-all while anyone
+// waits: when the writer leaves, or the last reader (the one whose
+// fetch_sub leaves exactly kRwWaiters), the leaver takes the queue's lock and
+// grants the lock to the oldest waiter, or to the run of readers at the
+// head, by storing the new word before claiming them. Nothing else changes
+// the word meanwhile: kRwWaiters is set and nobody holds the lock, so every
+// CAS elsewhere expects a different value.
+#include "core/no_preempt.hpp"
+#include "quanta/rwlock.hpp"
+#include "sync/wait.hpp"
+
+namespace quanta::detail {
+namespace {
+
+// Under the queue's lock, with nobody holding the RwLock.
+void grant(RwLockCore& l, WakeList& wl) noexcept {
+  Waiter* h = front(l.q);
+  if (!h) {
+    l.word.store(0, std::memory_order_release);
+    return;
+  }
+  if (h->writer) {
+    pop_front(l.q);
+    l.word.store(kRwWriter | (empty(l.q) ? 0 : kRwWaiters), std::memory_order_release);
+    claim(h, wl);
+    return;
+  }
+  std::uint64_t readers = 0;
+  Waiter* batch = nullptr;
+  Waiter** tail = &batch;
+  while ((h = front(l.q)) && !h->writer) {
+    pop_front(l.q);
+    *tail = h;  // chained through `next` until claimed
+    tail = &h->next;
+    ++readers;
+  }
+  l.word.store(readers * kRwReader | (empty(l.q) ? 0 : kRwWaiters), std::memory_order_release);
+  for (Waiter* w = batch; w;) {
+    Waiter* n = w->next;
+    claim(w, wl);  // no deadlines: always succeeds
+    w = n;
+  }
+}
+
+
+}  // namespace
+
+void rwlock_lock_slow(RwLockCore& l) noexcept {
+  RuntimeSection section;
+  Waiter w(section.ult());
+  w.writer = true;
+  {
+    QueueLock lk(l.q);
+    std::uint64_t x = l.word.load(std::memory_order_relaxed);
+    for (;;) {
+      if (x == 0) {
+        if (l.word.compare_exchange_weak(x, kRwWriter, std::memory_order_acquire,
+                                         std::memory_order_relaxed))
+          return;
+      } else if ((x & kRwWaiters) ||
+                 l.word.compare_exchange_weak(x, x | kRwWaiters, std::memory_order_relaxed,
+                                              std::memory_order_relaxed)) {
+        break;
+      }
+    }
+    push_back(l.q, &w);
+  }
+  await(w);  // granted: the word says kRwWriter for us
+}
+
+void rwlock_lock_shared_slow(RwLockCore& l) noexcept {
+  RuntimeSection section;
+  Waiter w(section.ult());
+  {
+    QueueLock lk(l.q);
+    std::uint64_t x = l.word.load(std::memory_order_relaxed);
+    for (;;) {
+      if (!(x & (kRwWriter | kRwWaiters))) {
+        if (l.word.compare_exchange_weak(x, x + kRwReader, std::memory_order_acquire,
+                                         std::memory_order_relaxed))
+          return;
+      } else if ((x & kRwWaiters) ||
+                 l.word.compare_exchange_weak(x, x | kRwWaiters, std::memory_order_relaxed,
+                                              std::memory_order_relaxed)) {
+        break;
+      }
+    }
+    push_back(l.q, &w);
+  }
+  await(w);  // granted: counted among the readers
+}
+
+void rwlock_unlock_slow(RwLockCore& l) noexcept {
+  RuntimeSection section;
+  WakeList wl;
+  {
+    QueueLock lk(l.q);
+    if (!(l.word.load(std::memory_order_relaxed) & kRwWriter))
+      sync_abort("RwLock::unlock: no writer holds the lock; expected unlock() after lock()");
+    grant(l, wl);
+  }
+  wl.wake_all();
+}
+
+void rwlock_unlock_shared_slow(RwLockCore& l) noexcept {
+  RuntimeSection section;
+  WakeList wl;
+  {
+    QueueLock lk(l.q);
+    // Nobody can have taken the lock since our fetch_sub left kRwWaiters.
+    if (l.word.load(std::memory_order_acquire) != kRwWaiters) return;
+    grant(l, wl);
+  }
+  wl.wake_all();
+}
+
+void rwlock_unlock_shared_unheld() noexcept {
+  sync_abort(
+      "RwLock::unlock_shared: no reader holds the lock; expected unlock_shared() after "
+      "lock_shared()");
+}
+
+}  // namespace quanta::detail
