@@ -111,8 +111,6 @@ void mutex_unlock_slow(MutexCore& m) noexcept {
       sync_abort("Mutex::unlock: the mutex is not locked; expected unlock() only after lock()");
     Waiter* w = pop_front(m.q);
     const std::uint32_t waiters = empty(m.q) ? 0 : kMutexWaiters;
-    // Store first, claim second: once claimed, the waiter may run (and
-    // unlock) at once.
     if (w && w->starving) {
       w->handoff = true;
       m.state.store(kMutexLocked | waiters, std::memory_order_relaxed);
@@ -121,7 +119,7 @@ void mutex_unlock_slow(MutexCore& m) noexcept {
     }
     if (w) claim(w, wl);  // mutex waiters have no deadline: always succeeds
   }
-  wl.wake_all();
+  wl.wake_all();  // last: the woken waiter may own (and free) the mutex at once
 }
 
 void mutex_check_lock(const std::atomic<std::uint64_t>& owner) noexcept {

@@ -10,9 +10,9 @@
 // waits: when the writer leaves, or the last reader (the one whose
 // fetch_sub leaves exactly kRwWaiters), the leaver takes the queue's lock and
 // grants the lock to the oldest waiter, or to the run of readers at the
-// head, by storing the new word before claiming them. Nothing else changes
-// the word meanwhile: kRwWaiters is set and nobody holds the lock, so every
-// CAS elsewhere expects a different value.
+// head, and stores the word that says they hold it. Nothing else changes the
+// word meanwhile: kRwWaiters is set and nobody holds the lock, so every CAS
+// elsewhere expects a different value.
 #include "core/no_preempt.hpp"
 #include "quanta/rwlock.hpp"
 #include "sync/wait.hpp"
@@ -20,36 +20,22 @@
 namespace quanta::detail {
 namespace {
 
-// Under the queue's lock, with nobody holding the RwLock.
+// Under the queue's lock, with nobody holding the RwLock: hands it to the
+// oldest waiter, or to the run of readers at the head. The claimed waiters
+// run only after the caller's wl.wake_all().
 void grant(RwLockCore& l, WakeList& wl) noexcept {
-  Waiter* h = front(l.q);
-  if (!h) {
-    l.word.store(0, std::memory_order_release);
-    return;
+  std::uint64_t next = 0;
+  if (Waiter* h = front(l.q); h && h->writer) {
+    claim(pop_front(l.q), wl);  // no deadlines: a claim always succeeds
+    next = kRwWriter;
+  } else {
+    while ((h = front(l.q)) && !h->writer) {
+      claim(pop_front(l.q), wl);
+      next += kRwReader;
+    }
   }
-  if (h->writer) {
-    pop_front(l.q);
-    l.word.store(kRwWriter | (empty(l.q) ? 0 : kRwWaiters), std::memory_order_release);
-    claim(h, wl);
-    return;
-  }
-  std::uint64_t readers = 0;
-  Waiter* batch = nullptr;
-  Waiter** tail = &batch;
-  while ((h = front(l.q)) && !h->writer) {
-    pop_front(l.q);
-    *tail = h;  // chained through `next` until claimed
-    tail = &h->next;
-    ++readers;
-  }
-  l.word.store(readers * kRwReader | (empty(l.q) ? 0 : kRwWaiters), std::memory_order_release);
-  for (Waiter* w = batch; w;) {
-    Waiter* n = w->next;
-    claim(w, wl);  // no deadlines: always succeeds
-    w = n;
-  }
+  l.word.store(next | (empty(l.q) ? 0 : kRwWaiters), std::memory_order_release);
 }
-
 
 }  // namespace
 

@@ -44,7 +44,12 @@ bool wait_commit(void* arg, Ult* self) noexcept {
   if (w->state.compare_exchange_strong(s, kParked, std::memory_order_acq_rel,
                                        std::memory_order_acquire))
     return true;
-  // Claimed before it was off its stack: runnable again, no timer.
+  // Claimed, not yet notified: stay parked, the notify step wakes us.
+  if (s == kClaimed && w->state.compare_exchange_strong(s, kClaimedParked,
+                                                        std::memory_order_acq_rel,
+                                                        std::memory_order_acquire))
+    return true;
+  // Notified before it was off its stack: runnable again, no timer.
   if (timed) here->remove_timer(self);
   return false;
 }
@@ -127,16 +132,13 @@ Waiter* pop_front(WaitQueue& q) noexcept {
 }
 
 bool claim(Waiter* w, WakeList& wl) noexcept {
-  Ult* const u = w->ult;  // read before the CAS: afterwards w may be gone
   std::uint32_t s = w->state.load(std::memory_order_relaxed);
   do {
-    if (s == kTimedOut) return false;
-  } while (!w->state.compare_exchange_weak(s, kNotified, std::memory_order_acq_rel,
+    if (s == kTimedOut) return false;  // s is kWaiting or kParked otherwise
+  } while (!w->state.compare_exchange_weak(s, s == kParked ? kClaimedParked : kClaimed,
+                                           std::memory_order_acq_rel,
                                            std::memory_order_relaxed));
-  if (!u)
-    futex_wake(w->state, 1);  // w may have returned already: the address is harmless
-  else if (s == kParked)
-    wl.add(w);
+  wl.add(w);
   return true;
 }
 
@@ -144,36 +146,50 @@ void WakeList::wake_all() noexcept {
   if (!head_) return;
   Worker* here = current_worker();
   for (Waiter* w = head_; w;) {
-    Waiter* n = w->wake_next;  // w may be gone once its ULT runs
-    wake_parked(here, w);
+    // Read first: once notified, w may be gone.
+    Waiter* const n = w->wake_next;
+    Ult* const u = w->ult;
+    const std::uint32_t prev = w->state.exchange(kNotified, std::memory_order_acq_rel);
+    if (!u)
+      futex_wake(w->state, 1);  // only the address: harmless if it has returned
+    else if (prev == kClaimedParked)
+      wake_parked(here, w);  // parked until this wake: still there
+    // prev == kClaimed: its park commit sees kNotified and keeps it running.
     w = n;
   }
 }
 
 bool await(Waiter& w) noexcept {
-  if (w.deadline_ns != kNoDeadline && w.deadline_ns <= now_ns()) {
-    std::uint32_t s = kWaiting;
-    return !w.state.compare_exchange_strong(s, kTimedOut, std::memory_order_acquire,
-                                            std::memory_order_acquire);
-  }
+  const bool timed = w.deadline_ns != kNoDeadline;
   if (w.ult) {
+    if (timed && w.deadline_ns <= now_ns()) {
+      // Too late to park: time out now, unless a notifier has claimed us.
+      std::uint32_t s = kWaiting;
+      if (w.state.compare_exchange_strong(s, kTimedOut, std::memory_order_acquire,
+                                          std::memory_order_acquire))
+        return false;
+      if (s == kNotified) return true;
+      // kClaimed: the notify step is coming; park for it (the commit's timer
+      // fires at once and declines).
+    }
     current_worker()->park_current(&wait_commit, &w);
-    // Resumed by whoever won: the claim (kNotified) or the timer (kTimedOut).
+    // Resumed by whoever won: the notify step (kNotified) or the timer (kTimedOut).
     return w.state.load(std::memory_order_acquire) == kNotified;
   }
   for (;;) {
     std::uint32_t s = w.state.load(std::memory_order_acquire);
-    if (s != kWaiting) return s == kNotified;
-    if (w.deadline_ns == kNoDeadline) {
-      futex_wait(w.state, kWaiting);
-      continue;
+    if (s == kNotified) return true;
+    std::int64_t left = -1;
+    if (s == kWaiting && timed) {
+      left = w.deadline_ns - now_ns();
+      if (left <= 0) {
+        if (w.state.compare_exchange_strong(s, kTimedOut, std::memory_order_acquire,
+                                            std::memory_order_acquire))
+          return false;
+        continue;  // claimed meanwhile: wait for the notify step
+      }
     }
-    const std::int64_t left = w.deadline_ns - now_ns();
-    if (left <= 0) {
-      return !w.state.compare_exchange_strong(s, kTimedOut, std::memory_order_acquire,
-                                              std::memory_order_acquire);
-    }
-    futex_wait(w.state, kWaiting, left);
+    futex_wait(w.state, s, left);  // s: kWaiting, or kClaimed until notified
   }
 }
 

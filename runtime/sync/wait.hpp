@@ -4,27 +4,35 @@
 // records guarded by a spin lock. A Waiter lives in the frame of the ULT or
 // kernel thread that waits, and stays valid until that caller returns.
 //
-// The protocol (one atomic per waiter, `state`):
+// The protocol (one atomic per waiter, `state`). A notifier releases a
+// waiter in two steps: it claims it under the queue's lock, then, once it has
+// released the lock and will not touch the primitive again, it notifies it.
+// A released waiter may return and destroy the primitive at once (the last
+// user of a WaitGroup, a Mutex in an object its new owner frees), so no
+// notifier may still be writing to it.
 //
-//   kWaiting --(park commit, after the switch away)--> kParked
-//   kWaiting --(notifier's claim, before the park)---> kNotified   (commit fails:
-//                                                                   runnable again)
-//   kParked  --(notifier's claim)--------------------> kNotified   (notifier wakes it)
-//   kParked  --(its timer expires)-------------------> kTimedOut   (timer wakes it)
-//   kWaiting --(kernel thread: deadline passed)------> kTimedOut
+//   kWaiting  --(park commit, after the switch away)--> kParked
+//   kWaiting  --(claim)--> kClaimed       --(notify)--> kNotified   (its commit
+//                                                                    fails: runs on)
+//   kClaimed  --(park commit)--> kClaimedParked
+//   kParked   --(claim)--> kClaimedParked --(notify)--> kNotified   (notifier wakes it)
+//   kParked   --(its timer expires)---------------------> kTimedOut  (timer wakes it)
+//   kWaiting  --(kernel thread, or a ULT before parking: deadline passed)--> kTimedOut
 //
-// Every transition is a CAS, so exactly one of "notifier" and "timer" wins,
-// and exactly the winner makes the waiter runnable: no lost notification, no
-// double wake. A notifier that finds a waiter kTimedOut moves on to the next
-// one, so a notify_one() is never spent on a waiter that has given up.
+// Every transition is a CAS (the notify step an exchange), so exactly one of
+// the claim and the timeout wins, and exactly the winner makes the waiter
+// runnable: no lost notification, no double wake. A claim that finds a
+// waiter kTimedOut moves on to the next one, so a notify_one() is never spent
+// on a waiter that has given up. A claimed waiter whose deadline passes meanwhile
+// waits for the notify step (the timer declines; a kernel thread keeps
+// waiting on its futex word).
 //
 // Who may touch a Waiter when:
 //   * its links (`prev`, `next`, `linked`): only under its queue's lock;
-//   * anything, by a notifier: under the queue's lock, or after a claim that
-//     found it kParked (it stays parked until woken, so it is alive); after
-//     a claim that found it kWaiting the notifier must not touch it again
-//     (the waiter may resume and return at once), except for the address of
-//     `state` as a futex word, which is harmless even when stale;
+//   * a notifier: under the queue's lock, or after claiming it (it cannot
+//     return before the notify step); after the notify step, nothing but the
+//     address of `state` as a futex word (harmless even when stale), and a
+//     ULT that was parked (it stays parked until woken);
 //   * a waiter that timed out removes itself from the queue under the lock if
 //     it is still linked; a notifier that unlinked it first found it
 //     kTimedOut and left it alone.
@@ -39,7 +47,7 @@
 // heap stays owner-only.
 //
 // Kernel threads (no ULT, or a worker's own context) wait on `state` as a
-// futex word; a notifier claims, then calls futex_wake.
+// futex word; the notify step stores kNotified and calls futex_wake.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -51,10 +59,12 @@
 namespace quanta::detail {
 
 enum : std::uint32_t {
-  kWaiting = 0,   // published, not yet parked (or a kernel thread waiting)
-  kParked = 1,    // a ULT off its stack, waiting to be woken
-  kNotified = 2,  // claimed by a notifier
-  kTimedOut = 3,  // its deadline passed first
+  kWaiting = 0,        // published, not yet parked (or a kernel thread waiting)
+  kParked = 1,         // a ULT off its stack, waiting to be woken
+  kNotified = 2,       // released by a notifier: it may return
+  kTimedOut = 3,       // its deadline passed first
+  kClaimed = 4,        // claimed by a notifier before it parked
+  kClaimedParked = 5,  // claimed, and parked: the notifier wakes it
 };
 
 struct Waiter {
@@ -65,7 +75,7 @@ struct Waiter {
 
   Waiter* prev = nullptr;       // queue links, under the queue's lock
   Waiter* next = nullptr;
-  Waiter* wake_next = nullptr;  // a notifier's list of ULTs to wake after unlocking
+  Waiter* wake_next = nullptr;  // a notifier's list of claimed waiters
   Ult* const ult;               // null: a kernel thread
   std::atomic<std::uint32_t> state{kWaiting};  // also the futex word of a kernel thread
   Worker* timer_worker = nullptr;  // where the park commit armed the timer
@@ -107,8 +117,8 @@ Waiter* pop_front(WaitQueue& q) noexcept;
 inline Waiter* front(const WaitQueue& q) noexcept { return q.head.load(std::memory_order_relaxed); }
 inline bool empty(const WaitQueue& q) noexcept { return front(q) == nullptr; }
 
-// The ULTs a notifier claimed while they were parked, woken once the queue's
-// lock is released (in claim order).
+// The waiters a notifier claimed, notified (and woken) in claim order once
+// the queue's lock is released.
 class WakeList {
  public:
   void add(Waiter* w) noexcept {
@@ -119,8 +129,10 @@ class WakeList {
       head_ = w;
     tail_ = w;
   }
-  // Wakes them all. Call without the queue's lock, inside the caller's
-  // runtime section.
+  // The notify step for each: kNotified, and a wake for those that wait
+  // (a kernel thread's futex, a parked ULT). Call without the queue's lock,
+  // inside the caller's runtime section, as the last thing that touches the
+  // primitive: a notified waiter may destroy it.
   void wake_all() noexcept;
 
  private:
@@ -128,10 +140,9 @@ class WakeList {
   Waiter* tail_ = nullptr;
 };
 
-// Under the queue's lock, for a waiter just unlinked from it: moves it to
-// kNotified. False when it had timed out (nothing to do; try the next one).
-// A kernel thread is woken at once; a parked ULT goes on `wl`; a ULT that
-// had not parked yet will find out in its park commit.
+// Under the queue's lock, for a waiter just unlinked from it: claims it and
+// puts it on `wl`. False when it had timed out (nothing to do; try the next
+// one). The waiter stays blocked until wl.wake_all().
 bool claim(Waiter* w, WakeList& wl) noexcept;
 
 // Waits until w is claimed (true) or its deadline passes (false). w must be
