@@ -30,8 +30,22 @@ TEST_P(MutexStress, TenMillionIncrementsByAThousandPreemptedUlts) {
   const long per_ult = quanta::test::stress_scaled(10'000'000, 200'000) / kUlts;
   Mutex m;
   long counter = 0;  // only the mutex protects it
-  std::atomic<long> progress{0};
+  std::atomic<long> progress{0}, preempted_holding{0};
+  std::atomic<bool> stop{false};
   quanta::test::Watchdog dog("mutex stress", [&] { return progress.load(); });
+
+  // Spinners keep every worker's run queue non-empty, so that a ULT holding
+  // the lock for more than a slice is preempted; they yield often, so that a
+  // preempted holder soon gets its worker back.
+  std::vector<quanta::JoinHandle<void>> spinners;
+  for (int i = 0; i < 8; ++i) {
+    spinners.push_back(rt.spawn([&] {
+      while (!stop.load(std::memory_order_relaxed)) {
+        quanta::test::burn(2000);
+        quanta::this_thread::yield();
+      }
+    }));
+  }
   std::vector<quanta::JoinHandle<void>> hs;
   hs.reserve(kUlts);
   for (int i = 0; i < kUlts; ++i) {
@@ -40,9 +54,15 @@ TEST_P(MutexStress, TenMillionIncrementsByAThousandPreemptedUlts) {
         {
           std::lock_guard g(m);
           const long v = counter;
-          // Now and then stay long enough in the critical section to be
-          // preempted while holding the lock.
-          if ((k + i) % 256 == 0) quanta::test::burn(20000);
+          if (i % 10 == 0 && k == per_ult / 2) {
+            // Now and then, hold the lock for a few slices.
+            const auto before = quanta::this_thread::preemption_counters().taken;
+            quanta::test::burn(1'000'000);
+            if (quanta::this_thread::preemption_counters().taken != before)
+              preempted_holding.fetch_add(1, std::memory_order_relaxed);
+          } else if ((k + i) % 256 == 0) {
+            quanta::test::burn(20000);
+          }
           counter = v + 1;
         }
         if ((k + i) % 64 == 0) quanta::test::burn(2000);
@@ -51,9 +71,12 @@ TEST_P(MutexStress, TenMillionIncrementsByAThousandPreemptedUlts) {
     }));
   }
   for (auto& h : hs) h.join();
+  stop = true;
+  for (auto& h : spinners) h.join();
   EXPECT_EQ(counter, kUlts * per_ult);
-  const quanta::PreemptionStats st = quanta::preemption_stats(rt);
-  EXPECT_GT(st.total.taken + st.total.deferred, 0u) << "no preemption signal was ever handled";
+  EXPECT_GT(preempted_holding.load(), 0) << "no ULT was ever preempted while holding the mutex";
+  std::printf("preempted while holding the mutex: %ld of %d long holds\n",
+              preempted_holding.load(), kUlts / 10);
 }
 
 TEST_P(MutexStress, PreemptedUltsAndKernelThreadsShareOneMutex) {
