@@ -156,6 +156,8 @@ void mutex_check_destroy(const MutexCore& m, const std::atomic<std::uint64_t>& o
 }
 
 bool condvar_wait(WaitQueue& cv, MutexCore& m, std::int64_t deadline_ns) noexcept {
+  // Already late: as if released and retaken at once.
+  if (deadline_ns != kNoDeadline && deadline_ns <= now_ns()) return false;
   RuntimeSection section;
   Waiter w(section.ult(), deadline_ns);
   {

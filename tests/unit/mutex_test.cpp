@@ -23,6 +23,9 @@ quanta::Config make(SchedulerKind k, unsigned workers) {
                                           : quanta::test::round_robin(workers);
 }
 
+// The checks do not change the layout (docs/api.md quotes the size).
+static_assert(sizeof(Mutex) == 40);
+
 TEST(Mutex, LockableWithTheStandardGuards) {
   Mutex m;
   {
