@@ -63,6 +63,13 @@ void rwlock_lock_slow(RwLockCore& l) noexcept {
 }
 
 void rwlock_lock_shared_slow(RwLockCore& l) noexcept {
+  // The fast path may only have lost a race with another reader.
+  std::uint64_t y = l.word.load(std::memory_order_relaxed);
+  while (!(y & (kRwWriter | kRwWaiters))) {
+    if (l.word.compare_exchange_weak(y, y + kRwReader, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+      return;
+  }
   RuntimeSection section;
   Waiter w(section.ult());
   {

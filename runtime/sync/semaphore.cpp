@@ -28,6 +28,13 @@ void semaphore_check(std::int64_t initial, std::int64_t max) {
 }
 
 bool semaphore_acquire_slow(CountCore& s, std::int64_t deadline_ns) noexcept {
+  // The fast path may only have lost a race with another acquirer.
+  std::uint64_t y = s.word.load(std::memory_order_relaxed);
+  while (y >= 2) {
+    if (s.word.compare_exchange_weak(y, y - 2, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+      return true;
+  }
   RuntimeSection section;
   Waiter w(section.ult(), deadline_ns);
   {
