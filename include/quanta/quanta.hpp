@@ -5,6 +5,7 @@
 #include "quanta/pool.hpp"
 #include "quanta/preempt.hpp"
 #include "quanta/runtime.hpp"
+#include "quanta/sync.hpp"
 #include "quanta/thread.hpp"
 #include "quanta/topology.hpp"
 #include "quanta/ult_local.hpp"

@@ -33,6 +33,9 @@ struct Ult {
   void* sp = nullptr;           // saved context (arch/context.h)
   Ult* next = nullptr;          // link in a run queue, inbox or wait list
   Worker* worker = nullptr;     // the worker it runs or last ran on
+  // Position of its armed timer in the heap of the worker that armed it, -1
+  // when none. Touched only by that worker (Worker::add_timer/remove_timer).
+  std::int32_t timer_slot = -1;
   RuntimeCore* rt = nullptr;
   TaskBase* task = nullptr;
   std::uint64_t id = 0;

@@ -35,8 +35,51 @@ constexpr int kIdleSpins = 256;
 
 constexpr std::size_t kAltStackSize = 64 * 1024;
 
-bool timer_later(const TimerEntry& a, const TimerEntry& b) noexcept {
-  return a.deadline_ns > b.deadline_ns;
+// The timer heap: a binary min-heap on the deadline that records each
+// entry's position in its ULT (Ult::timer_slot), so that a timer can be
+// disarmed in O(log n) when its waiter is woken by someone else first.
+void timer_put(std::vector<TimerEntry>& h, std::size_t i, const TimerEntry& e) noexcept {
+  h[i] = e;
+  e.ult->timer_slot = static_cast<std::int32_t>(i);
+}
+
+void timer_sift_up(std::vector<TimerEntry>& h, std::size_t i) noexcept {
+  const TimerEntry e = h[i];
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 2;
+    if (h[parent].deadline_ns <= e.deadline_ns) break;
+    timer_put(h, i, h[parent]);
+    i = parent;
+  }
+  timer_put(h, i, e);
+}
+
+void timer_sift_down(std::vector<TimerEntry>& h, std::size_t i) noexcept {
+  const TimerEntry e = h[i];
+  const std::size_t n = h.size();
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && h[child + 1].deadline_ns < h[child].deadline_ns) ++child;
+    if (e.deadline_ns <= h[child].deadline_ns) break;
+    timer_put(h, i, h[child]);
+    i = child;
+  }
+  timer_put(h, i, e);
+}
+
+// Removes the entry at i and returns it; its ULT's slot becomes -1.
+TimerEntry timer_take(std::vector<TimerEntry>& h, std::size_t i) noexcept {
+  const TimerEntry out = h[i];
+  out.ult->timer_slot = -1;
+  const TimerEntry last = h.back();
+  h.pop_back();
+  if (i < h.size()) {
+    timer_put(h, i, last);
+    timer_sift_down(h, i);
+    timer_sift_up(h, static_cast<std::size_t>(last.ult->timer_slot));
+  }
+  return out;
 }
 
 }  // namespace
@@ -117,6 +160,10 @@ void Worker::take_inbox_and_timers() noexcept {
   if (inbox.maybe_nonempty()) {
     for (Ult* u = inbox.take_all(); u;) {
       Ult* n = u->next;
+      // A timed waiter woken by a notifier on another thread is sent here,
+      // to the worker holding its timer (sync/wait.cpp): disarm it first.
+      if (u->timer_slot >= 0) [[unlikely]]
+        remove_timer(u);
       make_runnable(u);
       u = n;
     }
@@ -124,10 +171,8 @@ void Worker::take_inbox_and_timers() noexcept {
   if (!timers.empty()) {
     const std::int64_t now = now_ns();
     while (!timers.empty() && timers.front().deadline_ns <= now) {
-      std::pop_heap(timers.begin(), timers.end(), timer_later);
-      Ult* u = timers.back().ult;
-      timers.pop_back();
-      make_runnable(u);
+      const TimerEntry e = timer_take(timers, 0);
+      if (!e.fire || e.fire(e.arg, e.ult)) make_runnable(e.ult);
     }
     next_deadline_ns.store(timers.empty() ? INT64_MAX : timers.front().deadline_ns,
                            std::memory_order_relaxed);
@@ -163,10 +208,17 @@ void Worker::exit_current(Ult* next) noexcept {
   __builtin_trap();  // a finished ULT is never resumed
 }
 
-void Worker::add_timer(std::int64_t deadline_ns, Ult* u) {
-  timers.push_back(TimerEntry{deadline_ns, u});
-  std::push_heap(timers.begin(), timers.end(), timer_later);
+void Worker::add_timer(std::int64_t deadline_ns, Ult* u, TimerFire fire, void* arg) {
+  timers.push_back(TimerEntry{deadline_ns, u, fire, arg});
+  timer_sift_up(timers, timers.size() - 1);
   next_deadline_ns.store(timers.front().deadline_ns, std::memory_order_relaxed);
+}
+
+void Worker::remove_timer(Ult* u) noexcept {
+  if (u->timer_slot < 0) return;
+  timer_take(timers, static_cast<std::size_t>(u->timer_slot));
+  next_deadline_ns.store(timers.empty() ? INT64_MAX : timers.front().deadline_ns,
+                         std::memory_order_relaxed);
 }
 
 void Worker::notify() noexcept {

@@ -42,9 +42,17 @@ enum class After : std::uint8_t {
 
 using ParkCommit = bool (*)(void* arg, Ult* self) noexcept;
 
+// Decides, on the owning worker, what an expired timer does: true makes the
+// ULT runnable, false leaves it alone (someone else has woken it or will).
+// Runs inside take_inbox_and_timers, so possibly in the preemption handler:
+// no locks, no allocation, no switch.
+using TimerFire = bool (*)(void* arg, Ult* u) noexcept;
+
 struct TimerEntry {
   std::int64_t deadline_ns;
   Ult* ult;
+  TimerFire fire;  // null: make `ult` runnable unconditionally (sleep)
+  void* arg;
 };
 
 struct alignas(128) Worker {
@@ -76,7 +84,9 @@ struct alignas(128) Worker {
   RunQueue rq;
   std::uint32_t picks = 0;  // owner only
   Inbox inbox;
-  std::vector<TimerEntry> timers;  // min-heap on deadline; owner only
+  // Min-heap on deadline; owner only. Each armed ULT knows its position
+  // (Ult::timer_slot), so a timer can be disarmed before it expires.
+  std::vector<TimerEntry> timers;
   StackCache stacks;
   EhState* eh_globals = nullptr;   // this kernel thread's C++ EH state
   int* errno_ptr = nullptr;        // this kernel thread's errno
@@ -157,7 +167,12 @@ struct alignas(128) Worker {
   // Ends the current ULT: switches to `next` if given (a ULT that is
   // runnable and in no queue), else to the next one picked.
   [[noreturn]] void exit_current(Ult* next = nullptr) noexcept;
-  void add_timer(std::int64_t deadline_ns, Ult* u);
+  // Arms a timer for u, which must not have one armed already: at the
+  // deadline, `fire(arg, u)` decides whether u is made runnable (no `fire`:
+  // it is). May allocate (the heap grows).
+  void add_timer(std::int64_t deadline_ns, Ult* u, TimerFire fire = nullptr, void* arg = nullptr);
+  // Disarms u's timer if one is armed; it must be on this worker's heap.
+  void remove_timer(Ult* u) noexcept;
   void run_after() noexcept;
   void loop();
 

@@ -1,0 +1,11 @@
+// quanta — synchronisation primitives that park ULTs instead of blocking
+// workers, and block kernel threads on futexes: Mutex, CondVar, RwLock,
+// Semaphore, WaitGroup, Latch, Barrier.
+#pragma once
+#include "quanta/barrier.hpp"
+#include "quanta/condvar.hpp"
+#include "quanta/latch.hpp"
+#include "quanta/mutex.hpp"
+#include "quanta/rwlock.hpp"
+#include "quanta/semaphore.hpp"
+#include "quanta/wait_group.hpp"

@@ -1,0 +1,7 @@
+list(APPEND QUANTA_SOURCES
+  runtime/sync/barrier.cpp
+  runtime/sync/count.cpp
+  runtime/sync/mutex.cpp
+  runtime/sync/rwlock.cpp
+  runtime/sync/semaphore.cpp
+  runtime/sync/wait.cpp)
