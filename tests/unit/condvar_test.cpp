@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -184,13 +185,15 @@ TEST(CondVar, PredicateOverloadsReportThePredicateAtTheDeadline) {
   Mutex m;
   CondVar cv;
   bool flag = false;
+  std::atomic<bool> first_done{false};
   auto h = rt.spawn([&] {
     std::unique_lock lk(m);
-    const bool early = cv.wait_for(lk, 2ms, [&] { return flag; });  // nobody sets it
+    const bool early = cv.wait_for(lk, 2ms, [&] { return flag; });  // nobody sets it yet
+    first_done = true;
     const bool later = cv.wait_until(lk, Clock::now() + 10s, [&] { return flag; });
     return std::make_pair(early, later);
   });
-  std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(quanta::test::eventually([&] { return first_done.load(); }));
   {
     std::lock_guard g(m);
     flag = true;
@@ -221,34 +224,46 @@ TEST(CondVar, NotifiedBeforeTheDeadlineReportsNoTimeout) {
 
 TEST(CondVar, ANotifyOneThatMeetsATimedOutWaiterWakesTheNext) {
   // One round-robin worker makes the order deterministic. `quitter` waits
-  // with a 1 ms timeout, `stayer` without one. The notifier sleeps 5 ms at a
-  // higher priority: when its timer and quitter's have both expired, it runs
-  // first and finds quitter timed out but still queued at the head.
+  // with a 1 ms timeout, `stayer` without one, `notifier` sleeps 5 ms at a
+  // higher priority, and `busy` then holds the worker for 10 ms. When it
+  // lets go, both timers have expired: quitter's fires first (timed out,
+  // runnable, but still queued on the condition variable), then the
+  // notifier's, and the notifier, of higher priority, runs first. Its
+  // notify_one meets quitter at the head of the queue and must go to stayer.
   Runtime rt(quanta::test::round_robin(1));
   Mutex m;
   CondVar cv;
   std::cv_status quitter_status = std::cv_status::no_timeout;
   bool stayer_woke = false;
+  std::vector<std::string> events;
   rt.spawn([&] {
+      auto notifier = quanta::ThreadBuilder().priority(quanta::kDefaultPriority + 5).spawn([&] {
+        quanta::this_thread::sleep_for(5ms);
+        cv.notify_one();
+        events.push_back("notified");
+      });
       auto quitter = quanta::ThreadBuilder().spawn([&] {
         std::unique_lock lk(m);
         quitter_status = cv.wait_for(lk, 1ms);
+        events.push_back("quitter returned");
       });
       auto stayer = quanta::ThreadBuilder().spawn([&] {
         std::unique_lock lk(m);
         cv.wait(lk);
         stayer_woke = true;
       });
-      auto notifier = quanta::ThreadBuilder().priority(quanta::kDefaultPriority + 5).spawn([&] {
-        quanta::this_thread::sleep_for(5ms);
-        cv.notify_one();
+      auto busy = quanta::ThreadBuilder().spawn([] {
+        const auto until = Clock::now() + 10ms;
+        while (Clock::now() < until) quanta::test::burn(1000);
       });
+      busy.join();
       notifier.join();
       quitter.join();
       stayer.join();  // hangs if the notify_one was spent on quitter
     }).join();
   EXPECT_EQ(quitter_status, std::cv_status::timeout);
   EXPECT_TRUE(stayer_woke);
+  EXPECT_EQ(events, (std::vector<std::string>{"notified", "quitter returned"}));
 }
 
 TEST(CondVar, WaitWithoutTheLockThrowsUsageError) {
