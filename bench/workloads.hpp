@@ -60,14 +60,12 @@ std::uint64_t driver_share(std::uint64_t ops, std::uint64_t fan_out);
 // One op = one skynet run. quanta: Config{workers=2, preempt=false, 16 KiB
 // stacks}, the scheduler named; every node is a ULT, inner nodes join their
 // children.
-Batch quanta_rr_skynet(const WorkloadParams&);
 Batch quanta_ws_skynet(const WorkloadParams&);
 // Boost.Fiber, work_stealing on 2 threads, launch::dispatch, 16 KiB
 // fixedsize_stack.
 Batch boost_fiber_skynet(const WorkloadParams&);
 
 // One op = one fib(fib_n) with a ULT / fiber / task per spawned call.
-Batch quanta_rr_fib(const WorkloadParams&);
 Batch quanta_ws_fib(const WorkloadParams&);
 // oneTBB: a tbb::task_group per call, in a task_arena of 2 threads.
 Batch tbb_fib(const WorkloadParams&);
@@ -85,6 +83,9 @@ Batch boost_fiber_spawn_throughput(const WorkloadParams&);
 // One op = one hop of the token. Boost.Fiber: 503 fibers on one thread,
 // each reading from its own buffered_channel. std::thread: 503 kernel
 // threads, each waiting on its own binary semaphore.
+// One op = one hop; quanta on one worker, each ULT waiting on its own
+// quanta::Semaphore.
+Batch quanta_ring(const WorkloadParams&);
 Batch boost_fiber_ring(const WorkloadParams&);
 Batch std_thread_ring(const WorkloadParams&);
 

@@ -107,18 +107,65 @@ Batch spawn_throughput_on(quanta::SchedulerKind kind, const WorkloadParams& p) {
 
 }  // namespace
 
-Batch quanta_rr_skynet(const WorkloadParams& p) {
-  return skynet_on(quanta::SchedulerKind::RoundRobin, p);
-}
 Batch quanta_ws_skynet(const WorkloadParams& p) {
   return skynet_on(quanta::SchedulerKind::WorkStealing, p);
-}
-Batch quanta_rr_fib(const WorkloadParams& p) {
-  return fib_on(quanta::SchedulerKind::RoundRobin, p);
 }
 Batch quanta_ws_fib(const WorkloadParams& p) {
   return fib_on(quanta::SchedulerKind::WorkStealing, p);
 }
+Batch quanta_ring(const WorkloadParams& p) {
+  return [size = p.ring_size](std::uint64_t hops) {
+    quanta::Config cfg;
+    cfg.workers = 1;
+    cfg.preempt = false;
+    cfg.stack_size = kWorkloadStackSize;
+    quanta::Runtime rt(cfg);
+    struct Seat {
+      quanta::Semaphore go{0};
+      std::uint64_t token = 0;  // written by the previous ULT before its release of go
+    };
+    std::unique_ptr<Seat[]> seats(new Seat[size]);
+    bool over = false;  // one worker: plain variables are enough between ULTs
+    std::uint64_t winner = size;
+    quanta::Semaphore finished{0};
+    quanta::Latch ready(size);
+    std::vector<quanta::JoinHandle<void>> ring;
+    ring.reserve(size);
+    for (unsigned i = 0; i < size; ++i) {
+      ring.push_back(rt.spawn([&, i] {
+        Seat& me = seats[i];
+        Seat& next = seats[(i + 1) % size];
+        ready.count_down();
+        for (;;) {
+          me.go.acquire();
+          if (over) return;
+          const std::uint64_t token = me.token;
+          if (token == 0) {
+            winner = i;
+            over = true;
+            for (unsigned j = 0; j < size; ++j) {
+              if (j != i) seats[j].go.release();
+            }
+            finished.release();
+            return;
+          }
+          next.token = token - 1;
+          next.go.release();
+        }
+      }));
+    }
+    ready.wait();  // every ULT waits on its semaphore: start-up stays out
+    const auto t0 = Clock::now();
+    seats[0].token = hops;
+    seats[0].go.release();
+    finished.acquire();
+    const auto elapsed = Clock::now() - t0;
+    for (auto& h : ring) h.join();
+    check_result("quanta thread-ring winner", winner, hops % size);
+    return elapsed;
+  };
+}
+
 Batch quanta_rr_spawn_throughput(const WorkloadParams& p) {
   return spawn_throughput_on(quanta::SchedulerKind::RoundRobin, p);
 }
