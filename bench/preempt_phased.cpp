@@ -109,6 +109,7 @@ PhasedResult run_phased(const std::vector<PhasedGroup>& groups,
       quanta::Config cfg;
       cfg.workers = pg.workers;
       cfg.preempt = pg.preempt;
+      cfg.scheduler = quanta::SchedulerKind::RoundRobin;  // as in preempt_quanta.cpp
       cfg.time_slice = pg.slice;
       runtimes[g] = std::make_unique<quanta::Runtime>(cfg);
       for (unsigned i = 0; i < pg.spinners; ++i) {

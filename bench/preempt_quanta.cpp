@@ -99,6 +99,11 @@ quanta::Config config(unsigned workers, bool preempt, std::chrono::microseconds 
   quanta::Config cfg;
   cfg.workers = workers;
   cfg.preempt = preempt;
+  // Round-robin deals the spinners evenly over the workers and keeps them
+  // there: the rows measure preemption, not how a policy spreads CPU-bound
+  // ULTs (work stealing keeps a preempted ULT on its worker; see
+  // docs/preemption.md for its fairness figure).
+  cfg.scheduler = quanta::SchedulerKind::RoundRobin;
   cfg.time_slice = slice;
   return cfg;
 }

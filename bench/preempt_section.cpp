@@ -459,7 +459,7 @@ PreemptSection measure_preemption(bool quick, const std::string& filter, bool pr
     std::snprintf(buf, sizeof buf,
                   "T = %.1f s per configuration (CPU share, idle cost: %d turns of %d ms "
                   "interleaved with the baseline; fairness, lateness at 1 ms: %.1f s); %u CPUs, "
-                  "workers pinned one per CPU",
+                  "workers pinned one per CPU, round-robin scheduler",
                   c.cycles * c.phase.count() / 1000.0, c.cycles, static_cast<int>(c.phase.count()),
                   2 * c.window.count(), allowed_cpu_count());
     out.setup = buf;

@@ -80,7 +80,28 @@ void WorkStealingScheduler::fifo_push(PerWorker& p, Ult* u) noexcept {
 
 void WorkStealingScheduler::push_local(Worker& w, Ult* u) noexcept {
   // Runnable again after running here (yield, preemption): behind the others.
-  fifo_push(of(w), u);
+  PerWorker& p = of(w);
+  fifo_push(p, u);
+  // The FIFO is private: while a worker is idle, offer it the older half
+  // (a preempted spinner would otherwise keep waiting here while another
+  // worker sleeps). One relaxed load when nobody is idle.
+  if (idle_.load(std::memory_order_relaxed) > 0) [[unlikely]]
+    share_fifo(p, (p.fifo_size + 1) / 2);
+}
+
+void WorkStealingScheduler::share_fifo(PerWorker& p, std::size_t n) noexcept {
+  bool moved = false;
+  for (; n > 0; --n) {
+    Ult* u = fifo_pop(p);
+    if ((u->place & kPlaceOne) || u->prefer) [[unlikely]] {
+      // Bound here, or placed on this worker's node: not for thieves.
+      fifo_push(p, u);
+    } else {
+      if (!p.dq.push(u)) overflow(p, u);
+      moved = true;
+    }
+  }
+  if (moved) notify_work();
 }
 
 Ult* WorkStealingScheduler::fifo_pop(PerWorker& p) noexcept {
@@ -157,16 +178,8 @@ Ult* WorkStealingScheduler::pop_local_inner(Worker& w, PerWorker& p) noexcept {
       }
     }
     // Let idle workers steal what waits in the private FIFO.
-    if (p.fifo_size > 1 && idle_.load(std::memory_order_relaxed) > 0) {
-      for (std::size_t n = p.fifo_size / 2; n > 0; --n) {
-        Ult* u = fifo_pop(p);
-        if (u->place & kPlaceOne) [[unlikely]]
-          fifo_push(p, u);  // bound here: not for thieves
-        else if (!p.dq.push(u))
-          overflow(p, u);
-      }
-      notify_work();
-    }
+    if (p.fifo_size > 1 && idle_.load(std::memory_order_relaxed) > 0)
+      share_fifo(p, p.fifo_size / 2);
   }
   if (!p.dq.empty_estimate()) {
     if (Ult* u = p.dq.pop()) return u;  // the newest: LIFO
@@ -216,6 +229,9 @@ Ult* WorkStealingScheduler::take_global(Worker& w) noexcept {
   PerWorker& p = of(w);
   for (std::size_t i = 1; i < n; ++i)
     if (!p.dq.push(batch[i])) overflow(p, batch[i]);
+  // What we took beyond the one we run is stealable now: an idle worker may
+  // take it (or it waits here until this worker gets to it).
+  if (n > 1) notify_local_work();
   return batch[0];
 }
 

@@ -94,6 +94,10 @@ class WorkStealingScheduler final : public Scheduler {
   void stop_spinning(PerWorker& p) noexcept;
   static Ult* fifo_pop(PerWorker& p) noexcept;
   static void fifo_push(PerWorker& p, Ult* u) noexcept;
+  // Moves the n oldest of the private FIFO into the deque for thieves
+  // (except ULTs bound to this worker or preferring its node) and wakes an
+  // idle worker.
+  void share_fifo(PerWorker& p, std::size_t n) noexcept;
   Ult* take_global(Worker& w) noexcept;
   bool any_work_visible() const noexcept;
   void overflow(PerWorker& p, Ult* u) noexcept;
