@@ -18,6 +18,8 @@ Batch boost_fcontext_same_site_switch();
 // Two ULTs on one worker (no preemption), each yielding ops / 2 times; per
 // yield.
 Batch quanta_yield();
+// The same on a round-robin runtime.
+Batch quanta_yield_rr();
 // Two fibers on one thread, each yielding ops / 2 times; per yield.
 Batch boost_fiber_yield();
 // Two kernel threads passing a turn with std::mutex + std::condition_variable;
@@ -27,6 +29,8 @@ Batch std_thread_handoff();
 // Spawn of a ULT returning 1 and join of it, from inside a ULT on one worker;
 // per spawn+join.
 Batch quanta_spawn_join();
+// The same on a round-robin runtime.
+Batch quanta_spawn_join_rr();
 // Construction of an empty fiber and join of it, from inside a fiber; per
 // construct+join.
 Batch boost_fiber_spawn_join();

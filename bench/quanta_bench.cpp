@@ -48,7 +48,11 @@ const RowSpec kRows[] = {
     {"yield (2 ULTs, 1 worker)", kQuantaYield, {"Boost.Fiber", boost_fiber_yield, 200'000}},
     {"yield (2 ULTs, 1 worker)", kQuantaYield,
      {"std::thread mutex+condvar", std_thread_handoff, 10'000}},
+    {"yield, round-robin", {"quanta yield, round-robin", quanta_yield_rr, 200'000},
+     {"Boost.Fiber", boost_fiber_yield, 200'000}},
     {"spawn+join", kQuantaSpawn, {"Boost.Fiber", boost_fiber_spawn_join, 20'000}},
+    {"spawn+join, round-robin", {"quanta spawn+join, round-robin", quanta_spawn_join_rr, 20'000},
+     {"Boost.Fiber", boost_fiber_spawn_join, 20'000}},
     {"spawn+join", kQuantaSpawn, {"std::thread", std_thread_spawn_join, 500}},
 };
 
@@ -67,6 +71,9 @@ const Note kNotes[] = {
     {"yield (2 ULTs, 1 worker)",
      "yield: per yield of 2 ULTs on 1 worker vs 2 fibers on 1 thread; std::thread: per "
      "handoff between 2 threads through std::mutex + std::condition_variable."},
+    {"yield, round-robin",
+     "yield, round-robin / spawn+join, round-robin: the same with Config::scheduler = "
+     "RoundRobin (the rows above use the default, work stealing)."},
     {"spawn+join",
      "spawn+join: per spawn+join from inside a ULT (returning 1) vs from inside a fiber "
      "(empty); std::thread: per create+join of an empty thread."},

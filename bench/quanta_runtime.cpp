@@ -10,17 +10,17 @@
 namespace qbench {
 namespace {
 
-std::shared_ptr<quanta::Runtime> one_worker_runtime() {
+std::shared_ptr<quanta::Runtime> one_worker_runtime(
+    quanta::SchedulerKind kind = quanta::Config{}.scheduler) {
   quanta::Config cfg;
   cfg.workers = 1;
   cfg.preempt = false;
+  cfg.scheduler = kind;
   return std::make_shared<quanta::Runtime>(cfg);
 }
 
-}  // namespace
-
-Batch quanta_yield() {
-  return [rt = one_worker_runtime()](std::uint64_t ops) {
+Batch yield_on(std::shared_ptr<quanta::Runtime> runtime) {
+  return [rt = std::move(runtime)](std::uint64_t ops) {
     // The driver is parked in join while the two yielders alternate.
     return rt
         ->spawn([&runtime = *rt, ops] {
@@ -39,8 +39,8 @@ Batch quanta_yield() {
   };
 }
 
-Batch quanta_spawn_join() {
-  return [rt = one_worker_runtime()](std::uint64_t ops) {
+Batch spawn_join_on(std::shared_ptr<quanta::Runtime> runtime) {
+  return [rt = std::move(runtime)](std::uint64_t ops) {
     return rt
         ->spawn([&runtime = *rt, ops] {
           const auto t0 = Clock::now();
@@ -52,6 +52,15 @@ Batch quanta_spawn_join() {
         })
         .join();
   };
+}
+
+}  // namespace
+
+Batch quanta_yield() { return yield_on(one_worker_runtime()); }
+Batch quanta_yield_rr() { return yield_on(one_worker_runtime(quanta::SchedulerKind::RoundRobin)); }
+Batch quanta_spawn_join() { return spawn_join_on(one_worker_runtime()); }
+Batch quanta_spawn_join_rr() {
+  return spawn_join_on(one_worker_runtime(quanta::SchedulerKind::RoundRobin));
 }
 
 }  // namespace qbench
