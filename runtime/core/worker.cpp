@@ -144,6 +144,9 @@ void Worker::run_after() noexcept {
   switch (a) {
     case After::None:
       return;
+    case After::Preempted:
+      sched->push_preempted(*this, u);
+      return;
     case After::Requeue:
       make_runnable(u);
       return;

@@ -36,6 +36,7 @@ class Scheduler;
 enum class After : std::uint8_t {
   None,     // nothing (it was the worker's own context)
   Requeue,  // runnable again (yield)
+  Preempted,  // runnable again after a preemption (the policy may move it)
   Park,     // blocked: run park_commit; if it returns false, runnable again
   Exit,     // finished: drop its execution reference
 };

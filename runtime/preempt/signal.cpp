@@ -109,7 +109,7 @@ void on_preempt(int sig, siginfo_t* info, void* uctx) {
       };
       w->park_arg = w;
     } else {
-      w->after = After::Requeue;
+      w->after = After::Preempted;
     }
     note_preempt_switch(*w);
     w->switch_to(next);
@@ -164,7 +164,7 @@ void take_pending_preemption(Ult* u) noexcept {
     ++u->preempt_deferred_taken;
     count(w->preempt_taken);
     count(w->preempt_deferred_taken);
-    w->after = After::Requeue;
+    w->after = After::Preempted;
     w->after_ult = u;
     note_preempt_switch(*w);
     w->switch_to(next);

@@ -5,7 +5,7 @@
 // ULTs made runnable by other threads); the policy owns the queues.
 //
 // Who calls what:
-//   push_local, push_hot, pop_local, find_work, prepare_park,
+//   push_local, push_preempted, push_hot, pop_local, find_work, prepare_park,
 //   park_cancelled, after_unpark, balance
 //                            only the worker `w` itself, on its own thread
 //   push_remote              any thread (another worker, a kernel thread)
@@ -23,6 +23,10 @@ class Scheduler {
   // u became runnable on worker w again (yielded, preempted): behind the
   // others.
   virtual void push_local(Worker& w, Ult* u) noexcept = 0;
+  // u was preempted on w (switched out by the preemption handler, or at the
+  // end of a section that deferred it). May be another place than
+  // push_local's: a policy may share preempted ULTs between workers.
+  virtual void push_preempted(Worker& w, Ult* u) noexcept { push_local(w, u); }
   // u was spawned or woken by the ULT running on w: a policy may run it next.
   // Like push_local, only for a u that may run on w; a policy that shares
   // its queues with other workers must keep a ULT with kPlaceOne to w and

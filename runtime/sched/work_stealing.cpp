@@ -37,7 +37,9 @@ struct alignas(arch::kDestructiveInterference) WorkStealingScheduler::PerWorker 
 
 WorkStealingScheduler::WorkStealingScheduler(std::vector<Worker*> workers,
                                              std::vector<std::vector<unsigned>> victims_of)
-    : workers_(std::move(workers)), global_(std::make_unique<GlobalQueue>()) {
+    : workers_(std::move(workers)),
+      global_(std::make_unique<GlobalQueue>()),
+      preempted_(std::make_unique<GlobalQueue>()) {
   for (std::size_t i = 0; i < workers_.size(); ++i)
     per_.push_back(std::make_unique<PerWorker>(std::move(victims_of[i])));
   idle_list_.reserve(workers_.size());
@@ -87,6 +89,24 @@ void WorkStealingScheduler::push_local(Worker& w, Ult* u) noexcept {
   // worker sleeps). One relaxed load when nobody is idle.
   if (idle_.load(std::memory_order_relaxed) > 0) [[unlikely]]
     share_fifo(p, (p.fifo_size + 1) / 2);
+}
+
+void WorkStealingScheduler::push_preempted(Worker& w, Ult* u) noexcept {
+  if (u->allowed || u->prefer) [[unlikely]] {
+    push_local(w, u);  // restricted ULTs never enter a shared queue
+    return;
+  }
+  preempted_->q.enqueue(u);
+  preempted_->size.fetch_add(1, std::memory_order_relaxed);
+  notify_work();
+}
+
+Ult* WorkStealingScheduler::take_preempted() noexcept {
+  if (preempted_->size.load(std::memory_order_relaxed) <= 0) return nullptr;
+  Ult* u = nullptr;
+  if (!preempted_->q.try_dequeue(u)) return nullptr;
+  preempted_->size.fetch_sub(1, std::memory_order_relaxed);
+  return u;
 }
 
 void WorkStealingScheduler::share_fifo(PerWorker& p, std::size_t n) noexcept {
@@ -161,11 +181,16 @@ void WorkStealingScheduler::stop_spinning(PerWorker& p) noexcept {
 
 Ult* WorkStealingScheduler::pop_local_inner(Worker& w, PerWorker& p) noexcept {
   if (++p.ticks % 61 == 0) [[unlikely]] {
-    // Fairness: the global queue (spawns from outside), then, at most every
-    // kFairnessNs, the oldest of the deque. Taking the oldest more often
-    // would turn a fork-join tree run depth-first into breadth-first, with
-    // an explosion of live ULTs.
+    // Fairness: the global queue (spawns from outside) and preempted ULTs,
+    // each first in turn (either may be fed without end), then, at most
+    // every kFairnessNs, the oldest of the deque. Taking the oldest more
+    // often would turn a fork-join tree run depth-first into breadth-first,
+    // with an explosion of live ULTs.
+    if (p.ticks % 122 == 0) {
+      if (Ult* q = take_preempted()) return q;
+    }
     if (Ult* g = take_global(w)) return g;
+    if (Ult* q = take_preempted()) return q;
     if (!p.dq.empty_estimate()) {
       const std::int64_t now = now_ns();
       if (now >= p.fair_at) {
@@ -185,7 +210,8 @@ Ult* WorkStealingScheduler::pop_local_inner(Worker& w, PerWorker& p) noexcept {
     if (Ult* u = p.dq.pop()) return u;  // the newest: LIFO
   }
   if (Ult* u = fifo_pop(p)) return u;
-  return take_global(w);
+  if (Ult* u = take_global(w)) return u;
+  return take_preempted();
 }
 
 void WorkStealingScheduler::push_remote(Ult* u, Worker*) noexcept {
@@ -257,6 +283,7 @@ Ult* WorkStealingScheduler::steal_from(Worker& thief, unsigned victim) noexcept 
 
 bool WorkStealingScheduler::any_work_visible() const noexcept {
   if (global_->size.load(std::memory_order_relaxed) > 0) return true;
+  if (preempted_->size.load(std::memory_order_relaxed) > 0) return true;
   for (auto& p : per_)
     if (!p->dq.empty_estimate()) return true;
   return false;
@@ -325,7 +352,8 @@ void WorkStealingScheduler::after_unpark(Worker& w) noexcept {
 bool WorkStealingScheduler::others_waiting(const Worker& w, int) const noexcept {
   const PerWorker& p = *per_[w.index];
   return !p.dq.empty_estimate() || p.fifo_estimate.load(std::memory_order_relaxed) > 0 ||
-         global_->size.load(std::memory_order_relaxed) > 0;
+         global_->size.load(std::memory_order_relaxed) > 0 ||
+         preempted_->size.load(std::memory_order_relaxed) > 0;
 }
 
 }  // namespace quanta::detail

@@ -29,6 +29,12 @@
 // that may (dealt in turn), so ULTs allowed on several workers are still
 // shared among those.
 //
+// Preempted ULTs (as Go's preempted goroutines) go to a shared FIFO, not
+// back to their worker: CPU-bound ULTs then take turns on all workers, not
+// only on the one the spawn left them on. A worker takes one at a time from
+// it when it has nothing of its own and the global queue is empty, and every
+// 61 picks in any case (every other time before the global queue).
+//
 // Parking (the "spinning" protocol of Go's scheduler): a worker that finds
 // no work becomes *spinning* and searches for a while; spawned work wakes one
 // parked worker only when no worker is spinning (a spinning worker will find
@@ -56,6 +62,8 @@ class WorkStealingScheduler final : public Scheduler {
   ~WorkStealingScheduler() override;
 
   void push_local(Worker& w, Ult* u) noexcept override;
+  // To the shared queue of preempted ULTs (restricted ULTs: push_local).
+  void push_preempted(Worker& w, Ult* u) noexcept override;
   void push_hot(Worker& w, Ult* u) noexcept override;
   Ult* pop_local(Worker& w, int min_priority) noexcept override;
   void push_remote(Ult* u, Worker* hint) noexcept override;
@@ -99,6 +107,7 @@ class WorkStealingScheduler final : public Scheduler {
   // idle worker.
   void share_fifo(PerWorker& p, std::size_t n) noexcept;
   Ult* take_global(Worker& w) noexcept;
+  Ult* take_preempted() noexcept;  // one, the oldest as far as it can tell
   bool any_work_visible() const noexcept;
   void overflow(PerWorker& p, Ult* u) noexcept;
 
@@ -106,6 +115,7 @@ class WorkStealingScheduler final : public Scheduler {
   std::vector<std::unique_ptr<PerWorker>> per_;
   struct GlobalQueue;  // moodycamel::ConcurrentQueue<Ult*>
   std::unique_ptr<GlobalQueue> global_;
+  std::unique_ptr<GlobalQueue> preempted_;  // preempted ULTs, any worker's
   std::atomic<int> spinning_{0};
   std::atomic<int> idle_{0};
   std::mutex idle_mu_;
