@@ -300,8 +300,11 @@ void Worker::loop() {
     parked.store(1, std::memory_order_seq_cst);
     if (inbox.nonempty_seq_cst() || rt->stopping.load(std::memory_order_seq_cst) ||
         sched->park_cancelled(*this)) {
-      parked.store(0, std::memory_order_relaxed);
+      // The monitor may have seen `parked` and gone to sleep meanwhile:
+      // wake it as after a real park (Dekker: store, then load sleeping_).
+      parked.store(0, std::memory_order_seq_cst);
       sched->after_unpark(*this);
+      rt->worker_unparked();
       continue;
     }
     parks.store(parks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
