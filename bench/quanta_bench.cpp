@@ -101,9 +101,7 @@ void usage(std::ostream& out) {
          "                   \"workloads\" and \"preempt\" select the whole section)\n"
          "rows:\n";
   for (const RowSpec& r : kRows) out << "  " << r.benchmark << " / " << r.peer.impl << "\n";
-  out << "workload rows (a few minutes in a full run; the round-robin skynet keeps its whole "
-         "tree\n"
-         "of ULTs live and needs about 10 GB of memory):\n";
+  out << "workload rows (about a minute in a full run):\n";
   for (const std::string& w : workload_rows()) out << "  " << w << "\n";
   out << "preemption rows (about a minute in a full run):\n";
   for (const std::string& g : preemption_groups()) out << "  " << g << "\n";

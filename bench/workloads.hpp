@@ -33,6 +33,22 @@ struct WorkloadParams {
   unsigned ring_size = 503;
   std::uint64_t ring_hops = 10'000'000;
   std::uint64_t ring_thread_hops = 100'000;
+  // Mutex: `mutex_contenders` ULTs / threads share the increments of one
+  // counter, each under the lock.
+  unsigned mutex_contenders = 4;
+  std::uint64_t mutex_increments = 1'000'000;
+  unsigned mutex_hold = 0;  // busy_work() inside the lock (set per row)
+  // Channel ping-pong: round trips of a value between two ULTs / fibers on
+  // one worker / thread, over two channels.
+  std::uint64_t pingpong_rounds = 500'000;
+  // Channel throughput: messages from `channel_producers` to as many
+  // consumers through one channel of `channel_capacity` slots.
+  unsigned channel_producers = 2;
+  std::size_t channel_capacity = 64;
+  std::uint64_t channel_messages = 2'000'000;
+  // Read sections: `readers` ULTs / threads reading a shared value.
+  unsigned readers = 2;
+  std::uint64_t read_sections = 20'000'000;
 };
 WorkloadParams workload_params(bool quick);
 
@@ -41,6 +57,12 @@ WorkloadParams workload_params(bool quick);
 // at once in skynet.
 inline constexpr unsigned kWorkloadThreads = 2;
 inline constexpr std::size_t kWorkloadStackSize = 16 * 1024;
+
+// About n cycles of work the compiler cannot remove (a dependent chain).
+inline void busy_work(unsigned n) {
+  unsigned x = 0;
+  for (unsigned i = 0; i < n; ++i) asm volatile("" : "+r"(x) : "r"(i));
+}
 
 // fib(n), for checking results.
 std::uint64_t fib_value(int n);
@@ -88,6 +110,21 @@ Batch boost_fiber_spawn_throughput(const WorkloadParams&);
 Batch quanta_ring(const WorkloadParams&);
 Batch boost_fiber_ring(const WorkloadParams&);
 Batch std_thread_ring(const WorkloadParams&);
+
+// Synchronisation (sync_quanta.cpp, sync_peers.cpp). quanta runs on 2
+// workers (work stealing) unless named; peers on as many threads.
+// One op = one lock + increment + unlock, mutex_contenders at once.
+Batch quanta_mutex(const WorkloadParams&);
+Batch std_mutex(const WorkloadParams&);
+// One op = one round trip (send, receive the echo) on one worker / thread.
+Batch quanta_channel_pingpong(const WorkloadParams&);
+Batch boost_fiber_channel_pingpong(const WorkloadParams&);
+// One op = one message, producers and consumers on 2 workers / threads.
+Batch quanta_channel_throughput(const WorkloadParams&);
+Batch boost_fiber_channel_throughput(const WorkloadParams&);
+// One op = one read section that loads a field of the shared value.
+Batch quanta_rcu_read(const WorkloadParams&);
+Batch std_shared_mutex_read(const WorkloadParams&);
 
 // Measures the selected workload rows (all when filter is empty; a row is
 // selected when "workloads: <benchmark> <quanta> / <peer>" contains the

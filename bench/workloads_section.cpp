@@ -21,6 +21,10 @@ WorkloadParams workload_params(bool quick) {
     p.spawns_per_driver = 5'000;
     p.ring_hops = 100'000;
     p.ring_thread_hops = 2'000;
+    p.mutex_increments = 40'000;
+    p.pingpong_rounds = 10'000;
+    p.channel_messages = 40'000;
+    p.read_sections = 200'000;
   }
   return p;
 }
@@ -66,6 +70,7 @@ std::uint64_t all_spawns(const WorkloadParams& p) {
 }
 std::uint64_t fiber_hops(const WorkloadParams& p) { return p.ring_hops; }
 std::uint64_t thread_hops(const WorkloadParams& p) { return p.ring_thread_hops; }
+std::uint64_t increments(const WorkloadParams& p) { return p.mutex_increments; }
 
 const CaseSpec kQuantaWsSkynet{"work-stealing", quanta_ws_skynet, one_run};
 const CaseSpec kFiberSkynet{"Boost.Fiber work_stealing", boost_fiber_skynet, one_run};
@@ -79,6 +84,20 @@ const CaseSpec kFiberSpawn{"Boost.Fiber work_stealing", boost_fiber_spawn_throug
 const CaseSpec kQuantaRing{"1 worker, Semaphore per ULT", quanta_ring, fiber_hops};
 const CaseSpec kFiberRing{"Boost.Fiber, 1 thread", boost_fiber_ring, fiber_hops};
 const CaseSpec kThreadRing{"std::thread", std_thread_ring, thread_hops};
+// The mutex rows differ only in the work done while holding the lock.
+constexpr unsigned kMutexHold = 200;
+WorkloadParams held(const WorkloadParams& p) {
+  WorkloadParams q = p;
+  q.mutex_hold = kMutexHold;
+  return q;
+}
+const CaseSpec kQuantaMutex{"Mutex, ULTs", quanta_mutex, increments};
+const CaseSpec kStdMutex{"std::mutex, threads", std_mutex, increments};
+const CaseSpec kQuantaMutexHeld{
+    "Mutex, ULTs", [](const WorkloadParams& p) { return quanta_mutex(held(p)); }, increments};
+const CaseSpec kStdMutexHeld{
+    "std::mutex, threads", [](const WorkloadParams& p) { return std_mutex(held(p)); },
+    increments};
 
 // One workload: its rows are sampled together, their cases interleaved.
 struct Workload {
@@ -157,6 +176,30 @@ const Workload kRing{
              " hops between ULTs on one worker, each waiting on its own quanta::Semaphore.";
     }};
 
+std::string mutex_note(const WorkloadParams& p) {
+  return "mutex: per lock + increment + unlock of one shared counter, " +
+         std::to_string(p.mutex_contenders) + " contenders sharing " +
+         power_of_ten(p.mutex_increments) + " increments (checked: the count); the second row "
+         "also runs " + std::to_string(kMutexHold) + " iterations of a dependent loop while "
+         "holding the lock, so that contenders find it held and wait. quanta: ULTs on " +
+         std::to_string(kWorkloadThreads) + " workers (a waiter spins briefly, then parks and "
+         "its worker runs another ULT); std::mutex: as many kernel threads (a waiter sleeps in "
+         "the kernel).";
+}
+const Workload kMutex{
+    "mutex",
+    [](const WorkloadParams& p) {
+      return "mutex, " + std::to_string(p.mutex_contenders) + " contenders";
+    },
+    "lock+unlock", 9, mutex_note};
+const Workload kMutexHeld{
+    "mutex held",
+    [](const WorkloadParams& p) {
+      return "mutex, " + std::to_string(p.mutex_contenders) + " contenders, held " +
+             std::to_string(kMutexHold) + " loops";
+    },
+    "lock+unlock", 9, [](const WorkloadParams&) { return std::string(); }};
+
 struct RowSpec {
   const Workload* workload;
   const CaseSpec* quanta;      // nullptr: no quanta case yet
@@ -176,6 +219,8 @@ const RowSpec kRows[] = {
     {&kSpawn, &kQuantaWsSpawn, nullptr, &kFiberSpawn},
     {&kRing, &kQuantaRing, nullptr, &kFiberRing},
     {&kRing, &kQuantaRing, nullptr, &kThreadRing},
+    {&kMutex, &kQuantaMutex, nullptr, &kStdMutex},
+    {&kMutexHeld, &kQuantaMutexHeld, nullptr, &kStdMutexHeld},
 };
 
 constexpr int kQuickSamples = 3;
@@ -215,7 +260,7 @@ WorkloadSection measure_workloads(bool quick, const std::string& filter, bool pr
   const WorkloadParams params = workload_params(quick);
   WorkloadSection out;
   std::string samples_text;
-  for (const Workload* w : {&kSkynet, &kFib, &kSpawn, &kRing}) {
+  for (const Workload* w : {&kSkynet, &kFib, &kSpawn, &kRing, &kMutex, &kMutexHeld}) {
     std::vector<const RowSpec*> rows;
     for (const RowSpec& r : kRows) {
       if (r.workload == w && matches(r, filter)) rows.push_back(&r);
@@ -254,7 +299,7 @@ WorkloadSection measure_workloads(bool quick, const std::string& filter, bool pr
       row.peer = measured(r->peer);
       out.rows.push_back(std::move(row));
     }
-    out.notes.push_back(w->note(params));
+    if (std::string note = w->note(params); !note.empty()) out.notes.push_back(std::move(note));
     if (!samples_text.empty()) samples_text += ", ";
     samples_text += w->name + std::string(" ") + std::to_string(samples);
   }
