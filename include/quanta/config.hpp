@@ -101,6 +101,12 @@ struct Config {
   // numa_node and this_thread::numa_node() follow it, but the kernel runs the
   // threads wherever it likes. Not read from the environment.
   const Topology* topology = nullptr;
+  // The switch latency context_switch_stats() compares its median with
+  // (quanta/metrics.hpp); 1 ns .. 1 s.
+  std::chrono::nanoseconds switch_target{100};
+  // When non-zero, a line of scheduler state is printed to stderr at this
+  // interval (like Go's GODEBUG=schedtrace); 0 or 1 ms .. 1 h.
+  std::chrono::milliseconds schedtrace{0};
 
   // The defaults above, overridden by the environment:
   //   QUANTA_WORKERS        0..1024 (0 = one per CPU)
@@ -110,6 +116,8 @@ struct Config {
   //   QUANTA_PREEMPT        on|off|1|0|true|false
   //   QUANTA_STACK_SIZE     bytes, optional K/M/G suffix, 16K..1G
   //   QUANTA_STACK_GUARD    auto|page|canary
+  //   QUANTA_SWITCH_TARGET_NS  1..1000000000
+  //   QUANTA_SCHEDTRACE     milliseconds between lines, 0 (off) or 1..3600000
   // An unset or empty variable keeps the default. A value that does not parse
   // or lies outside its range throws ConfigError naming the variable, the
   // value and the accepted range.

@@ -140,6 +140,12 @@ Config Config::from_env() {
     else
       bad_env("QUANTA_STACK_GUARD", s, "one of: auto, page, canary");
   }
+  if (const char* v = env("QUANTA_SWITCH_TARGET_NS"))
+    c.switch_target = std::chrono::nanoseconds(
+        parse_uint("QUANTA_SWITCH_TARGET_NS", v, 1, 1'000'000'000, false, "nanoseconds"));
+  if (const char* v = env("QUANTA_SCHEDTRACE"))
+    c.schedtrace = std::chrono::milliseconds(parse_uint("QUANTA_SCHEDTRACE", v, 0, 3'600'000, false,
+                                                        "milliseconds between lines (0 = off)"));
   c.validate();
   return c;
 }
@@ -181,6 +187,13 @@ void Config::validate() const {
   if (stack_size < kMinStackSize || stack_size > kMaxStackSize)
     throw ConfigError("quanta: Config::stack_size = " + std::to_string(stack_size) +
                       " bytes is outside the accepted range " + range(kMinStackSize, kMaxStackSize));
+  if (switch_target.count() < 1 || switch_target.count() > 1'000'000'000)
+    throw ConfigError("quanta: Config::switch_target = " + std::to_string(switch_target.count()) +
+                      " ns is outside the accepted range " + range(1, 1'000'000'000) + " ns");
+  if (schedtrace.count() < 0 || schedtrace.count() > 3'600'000)
+    throw ConfigError("quanta: Config::schedtrace = " + std::to_string(schedtrace.count()) +
+                      " ms is outside the accepted range " + range(0, 3'600'000) +
+                      " ms (0 = off)");
   if (stack_guard != StackGuard::Auto && stack_guard != StackGuard::Page &&
       stack_guard != StackGuard::Canary)
     throw ConfigError("quanta: Config::stack_guard = " +

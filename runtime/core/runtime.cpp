@@ -14,6 +14,7 @@
 #include "core/futex.hpp"
 #include "core/no_preempt.hpp"
 #include "core/runtime_core.hpp"
+#include "metrics/registry.hpp"
 #include "core/worker_cpus.hpp"
 #include "quanta/error.hpp"
 #include "quanta/topology.hpp"
@@ -145,6 +146,15 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
                           e.what() + " (Config::preempt = false runs without it)");
     }
   }
+  detail::register_runtime(impl);
+  if (impl->cfg.schedtrace.count() > 0) {
+    try {
+      impl->schedtrace = std::make_unique<detail::SchedTrace>(impl);
+    } catch (const std::system_error& e) {
+      // Diagnostics only: the runtime runs without them.
+      std::fprintf(stderr, "quanta: cannot start the schedtrace thread: %s\n", e.what());
+    }
+  }
 }
 
 Runtime::~Runtime() {
@@ -173,10 +183,12 @@ Runtime::~Runtime() {
     if (impl_->live_ults() == 0) break;
     detail::futex_wait(impl_->drained, 0, detail::kDrainPollNs);
   }
+  impl_->schedtrace.reset();
   impl_->monitor.reset();  // no signal may reach a worker thread that is gone
   impl_->stopping.store(true, std::memory_order_seq_cst);
   for (auto& w : impl_->workers) w->notify();
   for (auto& w : impl_->workers) w->thread.join();
+  detail::unregister_runtime(impl_);  // no metrics reader looks at it any more
   delete impl_;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/worker.hpp"
+#include "metrics/schedtrace.hpp"
 #include "preempt/monitor.hpp"
 #include "quanta/config.hpp"
 #include "quanta/runtime.hpp"
@@ -30,6 +31,7 @@ struct RuntimeCore {
   std::atomic<std::uint32_t> drained{0};   // futex word ~Runtime waits on
   std::atomic<bool> stopping{false};       // workers may exit once idle
   std::unique_ptr<PreemptMonitor> monitor;  // when cfg.preempt
+  std::unique_ptr<SchedTrace> schedtrace;   // when cfg.schedtrace > 0
   // Tests: a preempted ULT resumes on the next worker instead of its own.
   std::atomic<bool> preempt_migrate_for_testing{false};
 

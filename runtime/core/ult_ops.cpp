@@ -332,6 +332,7 @@ void yield() noexcept {
   Worker* w = section.worker();
   Ult* next = w->pick(cur->priority);
   if (!next) return;
+  w->yields.store(w->yields.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   w->after = After::Requeue;
   w->after_ult = cur;
   w->switch_to(next);

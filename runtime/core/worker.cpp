@@ -129,6 +129,8 @@ void Worker::switch_to(Ult* next) noexcept {
   *errno_ptr = next->saved_errno;
   if (prev->canary && *prev->canary != kStackCanary) report_stack_overflow(prev, true);
   switches.store(switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  switch_stamp = pick_stamp;  // read by run_after on the next context
+  pick_stamp = 0;
   asan_start_switch(after == After::Exit ? nullptr : &prev->asan_fake_stack, next->stack.base,
                     next->stack.size);
   quanta_ctx_switch(&prev->sp, next->sp);
@@ -137,7 +139,19 @@ void Worker::switch_to(Ult* next) noexcept {
   current_worker()->run_after();
 }
 
+Ult* Worker::pick_sampled(int min_priority) noexcept {
+  sample_countdown = kSwitchSampleEvery;
+  pick_stamp = arch::cycle_counter();
+  Ult* next = pick_next(min_priority);
+  if (!next) pick_stamp = 0;  // no switch follows
+  return next;
+}
+
 void Worker::run_after() noexcept {
+  if (switch_stamp != 0) [[unlikely]] {
+    switch_latency.add(arch::cycle_counter() - switch_stamp);
+    switch_stamp = 0;
+  }
   const After a = after;
   after = After::None;
   Ult* u = after_ult;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/ult.hpp"
+#include "metrics/histogram.hpp"
 #include "sched/run_queue.hpp"
 #include "stack/stack.hpp"
 
@@ -122,7 +123,18 @@ struct alignas(128) Worker {
   std::atomic<std::uint64_t> spawned{0};   // ULTs started from this worker
   std::atomic<std::uint64_t> finished{0};  // ULTs that finished on this worker
   std::atomic<std::uint64_t> switches{0};
-  std::atomic<std::uint64_t> parks{0};
+  std::atomic<std::uint64_t> parks{0};     // sleeps of the kernel thread
+  std::atomic<std::uint64_t> yields{0};    // yields that switched
+  std::atomic<std::uint64_t> steals{0};    // takes of another worker's ULTs
+
+  // Switch latency, sampled every kSwitchSampleEvery picks: cycle-counter
+  // ticks from the pick that chose the next ULT to that ULT running (the
+  // pick, the bookkeeping of switch_to, the register switch, run_after).
+  static constexpr std::uint32_t kSwitchSampleEvery = 32;
+  std::uint32_t sample_countdown = kSwitchSampleEvery;  // owner only
+  std::uint64_t pick_stamp = 0;    // owner only: ticks at a sampled pick
+  std::uint64_t switch_stamp = 0;  // owner only: ... handed to the next context
+  LatencyHistogram switch_latency;
 
   // --- owner-only operations (called on this worker's thread) ---
   // Runs `next` now; `after`/`after_ult` must already be set. When this
@@ -132,6 +144,13 @@ struct alignas(128) Worker {
   // Picks the next ULT to run with priority >= min_priority (drains the inbox
   // and expired timers first); nullptr when there is none.
   Ult* pick(int min_priority) noexcept {
+    if (--sample_countdown != 0) [[likely]]
+      return pick_next(min_priority);
+    return pick_sampled(min_priority);
+  }
+  // pick() with the start of a switch-latency sample.
+  Ult* pick_sampled(int min_priority) noexcept;
+  Ult* pick_next(int min_priority) noexcept {
     if (inbox.maybe_nonempty() || !timers.empty()) [[unlikely]]
       take_inbox_and_timers();
     if (rr_local) {

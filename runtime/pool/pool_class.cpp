@@ -108,6 +108,7 @@ PoolClass::PoolClass(const char* owner, const char* free_op, const char* name,
   }
   base_ = static_cast<char*>(mem);
   mags_ = base_ + mags_offset;
+  pool_reserved_bytes.fetch_add(map_bytes_, std::memory_order_relaxed);
   asan_poison(base_, range_);
   for (std::size_t i = 0; i < slots; ++i) {
     slots_[i].loaded = new_magazine();
@@ -139,6 +140,7 @@ PoolClass::~PoolClass() {
   // at the same address would inherit it.
   asan_unpoison(base_, range_);
   ::munmap(base_, map_bytes_);
+  pool_reserved_bytes.fetch_sub(map_bytes_, std::memory_order_relaxed);
 }
 
 void PoolClass::misuse(const void* p, const char* what) const noexcept {

@@ -62,6 +62,9 @@ namespace quanta::detail {
 
 struct Worker;
 
+// Bytes of address space reserved by every pool class alive (metrics).
+inline std::atomic<std::size_t> pool_reserved_bytes{0};
+
 // A test-and-test-and-set lock for short critical sections that never
 // switch. Spins with cpu_relax, then yields the kernel thread (the holder may
 // have been descheduled by the OS).

@@ -47,8 +47,13 @@ void RoundRobinScheduler::balance(Worker& w) noexcept {
     w.rq.push(u);
     u = next;
   }
-  if (sent) to->notify();
+  if (sent) {
+    w.steals.store(w.steals.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    to->notify();
+  }
 }
+
+std::size_t RoundRobinScheduler::queued(const Worker& w) const noexcept { return w.rq.size(); }
 
 bool RoundRobinScheduler::others_waiting(const Worker& w, int running_priority) const noexcept {
   return w.rq.top_priority_estimate() >= running_priority;

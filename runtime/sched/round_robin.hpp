@@ -23,6 +23,7 @@ class RoundRobinScheduler final : public Scheduler {
   Ult* pop_local(Worker& w, int min_priority) noexcept override;
   void push_remote(Ult* u, Worker* hint) noexcept override;
   bool others_waiting(const Worker& w, int running_priority) const noexcept override;
+  std::size_t queued(const Worker& w) const noexcept override;
   void prepare_park(Worker&) noexcept override {
     idle_.fetch_add(1, std::memory_order_relaxed);
   }

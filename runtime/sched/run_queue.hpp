@@ -16,7 +16,7 @@ class RunQueue {
   static_assert(kLevels <= 32, "the level bitmap is 32 bits");
 
   bool empty() const noexcept { return mask() == 0; }
-  std::size_t size() const noexcept { return size_; }
+  std::size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
   // Highest non-empty level; -1 when empty.
   int top_priority() const noexcept { return top_of(mask()); }
   // Any thread (the preemption monitor): the highest non-empty level as of
@@ -33,7 +33,7 @@ class RunQueue {
       mask_.store(mask() | (1u << p), std::memory_order_relaxed);
     }
     tail_[p] = u;
-    ++size_;
+    size_.store(size() + 1, std::memory_order_relaxed);
   }
 
   // The oldest ULT of the highest non-empty level, if that level is at least
@@ -47,7 +47,7 @@ class RunQueue {
       tail_[p] = nullptr;
       mask_.store(mask() & ~(1u << p), std::memory_order_relaxed);
     }
-    --size_;
+    size_.store(size() - 1, std::memory_order_relaxed);
     u->next = nullptr;
     return u;
   }
@@ -58,7 +58,7 @@ class RunQueue {
   // preemption monitor may read it.
   std::uint32_t mask() const noexcept { return mask_.load(std::memory_order_relaxed); }
   std::atomic<std::uint32_t> mask_{0};
-  std::size_t size_ = 0;
+  std::atomic<std::size_t> size_{0};  // likewise, read by metrics
   Ult* head_[kLevels] = {};
   Ult* tail_[kLevels] = {};
 };

@@ -57,6 +57,10 @@ class Scheduler {
   // thread, approximate); the inbox and timers are checked by the caller.
   virtual bool others_waiting(const Worker& w, int running_priority) const noexcept = 0;
   virtual const char* name() const noexcept = 0;
+  // Any thread (metrics): about how many runnable ULTs wait in w's own
+  // queues, and in queues that every worker takes from.
+  virtual std::size_t queued(const Worker& w) const noexcept = 0;
+  virtual std::size_t shared_queued() const noexcept { return 0; }
 };
 
 }  // namespace quanta::detail

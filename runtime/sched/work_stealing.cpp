@@ -300,8 +300,10 @@ Ult* WorkStealingScheduler::find_work(Worker& w) noexcept {
   }
   for (int round = 0; round < kSpinRounds; ++round) {
     Ult* u = take_global(w);
-    for (std::size_t i = 0; !u && i < me.victims.size(); ++i)
+    for (std::size_t i = 0; !u && i < me.victims.size(); ++i) {
       u = steal_from(w, me.victims[i]);
+      if (u) w.steals.store(w.steals.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
     if (!u) u = pop_local_inner(w, me);  // pushed to us meanwhile (timers, wakes)
     if (u) {
       stop_spinning(me);
@@ -347,6 +349,17 @@ void WorkStealingScheduler::after_unpark(Worker& w) noexcept {
   }
   // Otherwise a waker took it off the list and counted it as spinning: it
   // searches next, through find_work.
+}
+
+std::size_t WorkStealingScheduler::queued(const Worker& w) const noexcept {
+  const PerWorker& p = *per_[w.index];
+  return p.dq.size_estimate() + p.fifo_estimate.load(std::memory_order_relaxed);
+}
+
+std::size_t WorkStealingScheduler::shared_queued() const noexcept {
+  const std::int64_t n = global_->size.load(std::memory_order_relaxed) +
+                         preempted_->size.load(std::memory_order_relaxed);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
 bool WorkStealingScheduler::others_waiting(const Worker& w, int) const noexcept {

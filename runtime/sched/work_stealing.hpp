@@ -72,6 +72,8 @@ class WorkStealingScheduler final : public Scheduler {
   bool park_cancelled(Worker& w) noexcept override;
   void after_unpark(Worker& w) noexcept override;
   bool others_waiting(const Worker& w, int running_priority) const noexcept override;
+  std::size_t queued(const Worker& w) const noexcept override;
+  std::size_t shared_queued() const noexcept override;
   const char* name() const noexcept override { return "work_stealing"; }
 
   // Room for the frontier of a deep fork-join tree run depth-first (fib(32)

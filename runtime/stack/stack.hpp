@@ -50,6 +50,8 @@ struct StackPoolStats {
   std::size_t hot_cached = 0;      // stacks in the depot with their pages kept
   std::size_t cold_cached = 0;     // stacks in the depot returned to the kernel
   std::size_t guard_budget = 0;    // guarded stacks allowed by vm.max_map_count
+  std::size_t mapped_bytes = 0;    // usable bytes of every stack mapped
+  std::size_t cold_bytes = 0;      // of which, in the depot with pages returned
 };
 
 // Process-wide: ULT memory outlives any one Runtime (a JoinHandle may be
@@ -89,6 +91,7 @@ class StackPool {
   std::size_t hot_bytes_ = 0;
   std::size_t guarded_live_ = 0;
   std::size_t canary_live_ = 0;
+  std::size_t mapped_bytes_ = 0;
   std::size_t guard_budget_ = 0;
   std::size_t max_map_count_ = 0;
 };

@@ -106,6 +106,7 @@ void StackPool::map_slab(std::size_t size, bool guarded, bool page_only, Bucket&
         c.base = p + page;
         c.size = size;
         ++canary_live_;
+        mapped_bytes_ += size;
         b.hot.push_back(c);
         hot_bytes_ += size;
       }
@@ -115,6 +116,7 @@ void StackPool::map_slab(std::size_t size, bool guarded, bool page_only, Bucket&
       ++guarded_live_;
     else
       ++canary_live_;
+    mapped_bytes_ += size;
     b.hot.push_back(s);
     hot_bytes_ += size;
   }
@@ -184,7 +186,9 @@ StackPoolStats StackPool::stats() {
   for (auto& b : buckets_) {
     st.hot_cached += b.hot.size();
     st.cold_cached += b.cold.size();
+    st.cold_bytes += b.cold.size() * b.size;
   }
+  st.mapped_bytes = mapped_bytes_;
   st.guard_budget = guard_budget_;
   return st;
 }
