@@ -44,9 +44,7 @@ enum class RecvStatus : std::uint8_t {
 template <class T>
 class RecvResult : public std::optional<T> {
  public:
-  RecvStatus status() const noexcept {
-    return this->has_value() ? RecvStatus::Received : status_;
-  }
+  RecvStatus status() const noexcept { return this->has_value() ? RecvStatus::Received : status_; }
 
  private:
   friend class Channel<T>;
@@ -58,12 +56,12 @@ namespace detail {
 // How the channel code in runtime/sync/channel.cpp moves a T it knows only by
 // address. `out` always points at a std::optional<T>.
 struct ChanOps {
-  std::size_t size;                                 // sizeof(T): one buffer slot
-  std::size_t align;                                // alignof(T)
-  void (*put)(void* slot, void* src) noexcept;      // construct *slot from std::move(*src)
-  void (*give)(void* out, void* src) noexcept;      // out->emplace(std::move(*src))
-  void (*destroy)(void* slot) noexcept;             // slot->~T()
-  void (*clear)(void* out) noexcept;                // out->reset()
+  std::size_t size;                             // sizeof(T): one buffer slot
+  std::size_t align;                            // alignof(T)
+  void (*put)(void* slot, void* src) noexcept;  // construct *slot from std::move(*src)
+  void (*give)(void* out, void* src) noexcept;  // out->emplace(std::move(*src))
+  void (*destroy)(void* slot) noexcept;         // slot->~T()
+  void (*clear)(void* out) noexcept;            // out->reset()
 };
 
 template <class T>
@@ -84,9 +82,9 @@ struct ChanOpsFor {
 // may read a snapshot without the lock.
 struct ChanCore {
   const ChanOps* ops = nullptr;
-  WaitQueue recvq;                  // receivers waiting for a value
-  WaitQueue sendq;                  // senders waiting for room or a receiver
-  unsigned char* buf = nullptr;     // ring of `slots` values, oldest at `head`
+  WaitQueue recvq;               // receivers waiting for a value
+  WaitQueue sendq;               // senders waiting for room or a receiver
+  unsigned char* buf = nullptr;  // ring of `slots` values, oldest at `head`
   std::size_t slots = 0;
   std::size_t head = 0;
   std::atomic<std::size_t> count{0};  // values in the ring
@@ -194,19 +192,17 @@ class Channel {
       detail::chan_throw_closed("send");
   }
   // Sends a copy of v.
-  void send(const T& v)
-    requires std::copy_constructible<T>
-  {
+  void send(const T& v) requires std::copy_constructible<T> {
     T copy(v);
     send(std::move(copy));
   }
 
   // Sends v if that needs no waiting: Sent, Full (a rendezvous channel is
   // "full" unless a receiver waits), or Closed. v is moved from only on Sent.
-  [[nodiscard]] SendStatus try_send(T&& v) { return status(detail::chan_send(core_, &v, 0, false)); }
-  [[nodiscard]] SendStatus try_send(const T& v)
-    requires std::copy_constructible<T>
-  {
+  [[nodiscard]] SendStatus try_send(T&& v) {
+    return status(detail::chan_send(core_, &v, 0, false));
+  }
+  [[nodiscard]] SendStatus try_send(const T& v) requires std::copy_constructible<T> {
     T copy(v);
     return try_send(std::move(copy));
   }
@@ -243,7 +239,8 @@ class Channel {
   }
   // As recv_for, waiting until `tp` (any clock) at most.
   template <class Clock, class Duration>
-  [[nodiscard]] RecvResult<T> recv_until(const std::chrono::time_point<Clock, Duration>& tp) noexcept {
+  [[nodiscard]] RecvResult<T> recv_until(
+      const std::chrono::time_point<Clock, Duration>& tp) noexcept {
     return recv_ns(detail::deadline_at(tp), true);
   }
 
@@ -265,9 +262,12 @@ class Channel {
 
   static SendStatus status(detail::ChanResult r) noexcept {
     switch (r) {
-      case detail::ChanResult::Done: return SendStatus::Sent;
-      case detail::ChanResult::NotReady: return SendStatus::Full;
-      case detail::ChanResult::Closed: break;
+      case detail::ChanResult::Done:
+        return SendStatus::Sent;
+      case detail::ChanResult::NotReady:
+        return SendStatus::Full;
+      case detail::ChanResult::Closed:
+        break;
     }
     return SendStatus::Closed;
   }
@@ -394,8 +394,7 @@ std::size_t select_recv(std::optional<T>& out, std::int64_t deadline_ns, bool wa
 // drained one counts: it gives an empty value). As Select with one receive
 // case per channel, without allocating.
 template <class T, class... Rest>
-  requires(std::same_as<Rest, Channel<T>> && ...)
-Selected<T> select(Channel<T>& first, Rest&... rest) {
+requires(std::same_as<Rest, Channel<T>>&&...) Selected<T> select(Channel<T>& first, Rest&... rest) {
   Selected<T> r{0, std::nullopt};
   r.index = detail::select_recv(r.value, detail::kNoDeadline, true, "select", first, rest...);
   return r;
@@ -403,8 +402,8 @@ Selected<T> select(Channel<T>& first, Rest&... rest) {
 
 // As select(), without waiting: empty when no channel is ready.
 template <class T, class... Rest>
-  requires(std::same_as<Rest, Channel<T>> && ...)
-std::optional<Selected<T>> try_select(Channel<T>& first, Rest&... rest) {
+requires(std::same_as<Rest, Channel<T>>&&...) std::optional<Selected<T>> try_select(
+    Channel<T>& first, Rest&... rest) {
   Selected<T> r{0, std::nullopt};
   r.index = detail::select_recv(r.value, 0, false, "try_select", first, rest...);
   if (r.index == detail::kSelectNone) return std::nullopt;
@@ -413,24 +412,22 @@ std::optional<Selected<T>> try_select(Channel<T>& first, Rest&... rest) {
 
 // As select(), waiting at most `d`: empty when no channel was ready in time.
 template <class Rep, class Period, class T, class... Rest>
-  requires(std::same_as<Rest, Channel<T>> && ...)
-std::optional<Selected<T>> select_for(const std::chrono::duration<Rep, Period>& d,
-                                      Channel<T>& first, Rest&... rest) {
+requires(std::same_as<Rest, Channel<T>>&&...) std::optional<Selected<T>> select_for(
+    const std::chrono::duration<Rep, Period>& d, Channel<T>& first, Rest&... rest) {
   Selected<T> r{0, std::nullopt};
-  r.index = detail::select_recv(r.value, detail::deadline_after(d), true, "select_for", first,
-                                rest...);
+  r.index =
+      detail::select_recv(r.value, detail::deadline_after(d), true, "select_for", first, rest...);
   if (r.index == detail::kSelectNone) return std::nullopt;
   return r;
 }
 
 // As select(), waiting until `tp` (any clock) at most.
 template <class Clock, class Duration, class T, class... Rest>
-  requires(std::same_as<Rest, Channel<T>> && ...)
-std::optional<Selected<T>> select_until(const std::chrono::time_point<Clock, Duration>& tp,
-                                        Channel<T>& first, Rest&... rest) {
+requires(std::same_as<Rest, Channel<T>>&&...) std::optional<Selected<T>> select_until(
+    const std::chrono::time_point<Clock, Duration>& tp, Channel<T>& first, Rest&... rest) {
   Selected<T> r{0, std::nullopt};
-  r.index = detail::select_recv(r.value, detail::deadline_at(tp), true, "select_until", first,
-                                rest...);
+  r.index =
+      detail::select_recv(r.value, detail::deadline_at(tp), true, "select_until", first, rest...);
   if (r.index == detail::kSelectNone) return std::nullopt;
   return r;
 }

@@ -36,16 +36,17 @@
 // own to unlink the nodes nobody popped. A node popped by a counterpart that
 // failed to claim its owner is simply dropped (unlinked), as a timed-out
 // waiter is: its owner finds it unlinked.
+#include "quanta/channel.hpp"
+
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
 
 #include "core/no_preempt.hpp"
-#include "quanta/channel.hpp"
 #include "quanta/error.hpp"
 #include "sync/wait.hpp"
 
@@ -62,7 +63,7 @@ struct ChanWaiter : Waiter {
   void* elem = nullptr;      // sender: the T to send; receiver: its std::optional<T>
   std::size_t index = 0;     // its case in a select
   // On the owner, written by the claimer between its claim and the notify step.
-  std::size_t fired = 0;          // which node completed
+  std::size_t fired = 0;           // which node completed
   std::uint8_t result = kResDone;  // kResDone or kResClosed
 };
 
@@ -188,8 +189,7 @@ class SelectLocks {
     for (std::size_t i = 0; i < n_; ++i) QueueLock::lock(chans_[i]->recvq);
   }
   ~SelectLocks() {
-    for (std::size_t i = n_; i-- > 0;)
-      chans_[i]->recvq.lock.store(0, std::memory_order_release);
+    for (std::size_t i = n_; i-- > 0;) chans_[i]->recvq.lock.store(0, std::memory_order_release);
   }
   SelectLocks(const SelectLocks&) = delete;
   SelectLocks& operator=(const SelectLocks&) = delete;
@@ -246,9 +246,10 @@ void chan_init(ChanCore& c, const ChanOps* ops, std::int64_t capacity) {
 
 void chan_destroy(ChanCore& c) noexcept {
   if (front(c.recvq) || front(c.sendq)) {
-    sync_abort("Channel: destroyed while %s wait on it; expected every send() and recv() to "
-               "have returned first",
-               front(c.recvq) ? "receivers" : "senders");
+    sync_abort(
+        "Channel: destroyed while %s wait on it; expected every send() and recv() to "
+        "have returned first",
+        front(c.recvq) ? "receivers" : "senders");
   }
   const std::size_t n = c.count.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < n; ++i) c.ops->destroy(slot(c, i));
@@ -338,8 +339,8 @@ std::size_t select_run(SelectCase* cases, std::size_t n, std::int64_t deadline_n
   SmallArray<ChanCore*, 8> chans(n);
   for (std::size_t i = 0; i < n; ++i) chans[i] = cases[i].chan;
   std::sort(chans.data(), chans.data() + n, std::less<ChanCore*>());
-  const std::size_t locks = static_cast<std::size_t>(std::unique(chans.data(), chans.data() + n) -
-                                                     chans.data());
+  const std::size_t locks =
+      static_cast<std::size_t>(std::unique(chans.data(), chans.data() + n) - chans.data());
 
   RuntimeSection section;
   ChanWaiter owner(section.ult(), deadline_ns);

@@ -42,8 +42,8 @@ class ChannelStress : public ::testing::TestWithParam<Mode> {
   // Every worker (one per PU), at least two.
   quanta::Config cfg() const {
     const unsigned n = std::max(2u, std::thread::hardware_concurrency());
-    quanta::Config c = GetParam().preempt ? quanta::test::preemptive(n, 100us)
-                                          : quanta::test::config(n);
+    quanta::Config c =
+        GetParam().preempt ? quanta::test::preemptive(n, 100us) : quanta::test::config(n);
     c.scheduler = GetParam().scheduler;
     return c;
   }
@@ -131,10 +131,18 @@ TEST_P(ChannelStress, CloseRacingSendersAndReceiversLosesNothing) {
   for (long round = 0; round < kRounds; ++round) {
     std::unique_ptr<Channel<long>> ch;
     switch (round % 4) {
-      case 0: ch = std::make_unique<Channel<long>>(0); break;
-      case 1: ch = std::make_unique<Channel<long>>(1); break;
-      case 2: ch = std::make_unique<Channel<long>>(4); break;
-      default: ch = std::make_unique<Channel<long>>(quanta::unbounded); break;
+      case 0:
+        ch = std::make_unique<Channel<long>>(0);
+        break;
+      case 1:
+        ch = std::make_unique<Channel<long>>(1);
+        break;
+      case 2:
+        ch = std::make_unique<Channel<long>>(4);
+        break;
+      default:
+        ch = std::make_unique<Channel<long>>(quanta::unbounded);
+        break;
     }
     Channel<long> idle(0);  // never used: a second select case
     std::atomic<long> accepted{0}, accepted_sum{0}, received{0}, received_sum{0}, refused{0};
@@ -159,8 +167,12 @@ TEST_P(ChannelStress, CloseRacingSendersAndReceiversLosesNothing) {
               st = SendStatus::Closed;
             }
             break;
-          case 1: st = ch->try_send(static_cast<long>(v)); break;
-          case 2: st = ch->send_for(static_cast<long>(v), std::chrono::microseconds(r % 50)); break;
+          case 1:
+            st = ch->try_send(static_cast<long>(v));
+            break;
+          case 2:
+            st = ch->send_for(static_cast<long>(v), std::chrono::microseconds(r % 50));
+            break;
           default: {
             long copy = v;
             std::optional<long> none;
@@ -169,7 +181,7 @@ TEST_P(ChannelStress, CloseRacingSendersAndReceiversLosesNothing) {
             sel.recv(idle, none);
             try {
               st = sel.wait_for(std::chrono::microseconds(r % 50)) ? SendStatus::Sent
-                                                                     : SendStatus::Full;
+                                                                   : SendStatus::Full;
             } catch (const quanta::UsageError&) {
               st = SendStatus::Closed;
             }
@@ -320,13 +332,12 @@ TEST_P(ChannelStress, CompetingSelectsTakeEachValueOnce) {
   EXPECT_EQ(sum.load(), n * (n - 1) / 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ChannelStress,
-                         ::testing::Values(Mode{"WorkStealing", SchedulerKind::WorkStealing, false},
-                                           Mode{"RoundRobin", SchedulerKind::RoundRobin, false},
-                                           Mode{"WorkStealingPreempted",
-                                                SchedulerKind::WorkStealing, true},
-                                           Mode{"RoundRobinPreempted", SchedulerKind::RoundRobin,
-                                                true}),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Modes, ChannelStress,
+    ::testing::Values(Mode{"WorkStealing", SchedulerKind::WorkStealing, false},
+                      Mode{"RoundRobin", SchedulerKind::RoundRobin, false},
+                      Mode{"WorkStealingPreempted", SchedulerKind::WorkStealing, true},
+                      Mode{"RoundRobinPreempted", SchedulerKind::RoundRobin, true}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -259,7 +259,7 @@ TEST(Channel, TimedOperationsReturnWhenNothingComes) {
     EXPECT_EQ(rv.send_for(1, 1ms), SendStatus::Full);
     EXPECT_EQ(rv.recv_for(1ms).status(), RecvStatus::Empty);
   };
-  check();                // kernel thread
+  check();                 // kernel thread
   rt.spawn(check).join();  // ULT
 }
 
@@ -342,9 +342,11 @@ TEST(Channel, CloseWakesBlockedSendersWithAnErrorAndKeepsTheirValues) {
 TEST(Channel, ValuesAreMovedNeverCopied) {
   Runtime rt(quanta::test::config(2));
   Counted::copies = 0;
-  for (std::int64_t cap : std::initializer_list<std::int64_t>{0, 1, 8, Channel<Counted>::kUnbounded}) {
-    auto ch = cap == Channel<Counted>::kUnbounded ? std::make_unique<Channel<Counted>>(quanta::unbounded)
-                                                  : std::make_unique<Channel<Counted>>(cap);
+  for (std::int64_t cap :
+       std::initializer_list<std::int64_t>{0, 1, 8, Channel<Counted>::kUnbounded}) {
+    auto ch = cap == Channel<Counted>::kUnbounded
+                  ? std::make_unique<Channel<Counted>>(quanta::unbounded)
+                  : std::make_unique<Channel<Counted>>(cap);
     auto producer = rt.spawn([&] {
       for (int i = 0; i < 100; ++i) ch->send(Counted(i));
       ch->close();
@@ -523,7 +525,7 @@ TEST(Select, BuilderWithReceiveAndSendCasesOfDifferentTypes) {
   sender.join();
   // A receiver on out makes the send case complete while the select waits.
   auto receiver = rt.spawn([&] {
-    (void)out.recv();  // frees the slot: 11
+    (void)out.recv();     // frees the slot: 11
     return **out.recv();  // 12, from the select
   });
   EXPECT_EQ(sel.wait(), on_out);
