@@ -1,8 +1,9 @@
 // quanta — synchronisation primitives that park ULTs instead of blocking
 // workers, and block kernel threads on futexes: Mutex, CondVar, RwLock,
-// Semaphore, WaitGroup, Latch, Barrier.
+// Semaphore, WaitGroup, Latch, Barrier; Channel<T> and Select.
 #pragma once
 #include "quanta/barrier.hpp"
+#include "quanta/channel.hpp"
 #include "quanta/condvar.hpp"
 #include "quanta/latch.hpp"
 #include "quanta/mutex.hpp"
