@@ -1,11 +1,12 @@
 // quanta — synchronisation primitives that park ULTs instead of blocking
 // workers, and block kernel threads on futexes: Mutex, CondVar, RwLock,
-// Semaphore, WaitGroup, Latch, Barrier.
+// Semaphore, WaitGroup, Latch, Barrier; and Rcu, whose readers never wait.
 #pragma once
 #include "quanta/barrier.hpp"
 #include "quanta/condvar.hpp"
 #include "quanta/latch.hpp"
 #include "quanta/mutex.hpp"
+#include "quanta/rcu.hpp"
 #include "quanta/rwlock.hpp"
 #include "quanta/semaphore.hpp"
 #include "quanta/wait_group.hpp"
