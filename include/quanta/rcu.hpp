@@ -68,7 +68,7 @@ class RcuCore {
   void publish(void* p);
 
   void synchronize();
-  std::size_t reclaim();
+  std::size_t reclaim() noexcept;
   std::size_t retired() const noexcept;
 
  private:
@@ -174,7 +174,7 @@ class Rcu {
 
   // Frees the retired versions whose grace period has passed, without
   // waiting for one; returns how many remain retired.
-  std::size_t reclaim() { return core_.reclaim(); }
+  std::size_t reclaim() noexcept { return core_.reclaim(); }
 
   // Versions replaced and not freed yet (a snapshot).
   std::size_t retired() const noexcept { return core_.retired(); }

@@ -451,7 +451,7 @@ void RcuCore::synchronize() {
   unlock();
 }
 
-std::size_t RcuCore::reclaim() {
+std::size_t RcuCore::reclaim() noexcept {
   lock();
   st_->advance_nothrow();
   const std::size_t n = st_->retired_count.load(std::memory_order_relaxed);
