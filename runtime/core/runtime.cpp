@@ -18,6 +18,7 @@
 #include "core/worker_cpus.hpp"
 #include "quanta/error.hpp"
 #include "quanta/topology.hpp"
+#include "rcu/rcu_runtime.hpp"
 #include "sched/round_robin.hpp"
 #include "sched/work_stealing.hpp"
 #include "stack/overflow.hpp"
@@ -101,6 +102,15 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
     w->rr_local = impl->cfg.scheduler == SchedulerKind::RoundRobin;
   }
   impl_ = impl;
+  // Rcu grace periods watch this runtime's workers from now on, before any
+  // of its ULTs can run.
+  try {
+    detail::rcu_register_runtime(impl);
+  } catch (...) {
+    delete impl;
+    impl_ = nullptr;
+    throw;
+  }
 
   // Each worker pinned to its CPU (several share one when there are more
   // workers than CPUs); on a logical topology the kernel places them.
@@ -126,6 +136,7 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
       ptrs[i]->notify();
       ptrs[i]->thread.join();
     }
+    detail::rcu_unregister_runtime(impl);
     delete impl;
     impl_ = nullptr;
     throw ResourceError("quanta: cannot start worker thread " + std::to_string(started) + " of " +
@@ -140,6 +151,7 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
         w->notify();
         w->thread.join();
       }
+      detail::rcu_unregister_runtime(impl);
       delete impl;
       impl_ = nullptr;
       throw ResourceError(std::string("quanta: cannot start the preemption monitor thread: ") +
@@ -188,6 +200,7 @@ Runtime::~Runtime() {
   impl_->stopping.store(true, std::memory_order_seq_cst);
   for (auto& w : impl_->workers) w->notify();
   for (auto& w : impl_->workers) w->thread.join();
+  detail::rcu_unregister_runtime(impl_);
   detail::unregister_runtime(impl_);  // no metrics reader looks at it any more
   delete impl_;
 }

@@ -65,6 +65,9 @@ struct Ult {
   std::uint64_t preempt_taken = 0;
   std::uint64_t preempt_deferred = 0;
   std::uint64_t preempt_deferred_taken = 0;
+  // Rcu read sections the ULT is inside (counted by guards built with
+  // QUANTA_SYNC_CHECKS); yield and park abort while it is not 0.
+  std::uint32_t rcu_read_depth = 0;
   // Switched out by the preemption handler and not resumed yet: it will
   // return through rt_sigreturn, which restores its own signal mask.
   bool in_signal = false;

@@ -21,6 +21,7 @@
 #include "quanta/error.hpp"
 #include "quanta/runtime.hpp"
 #include "quanta/thread.hpp"
+#include "rcu/rcu_runtime.hpp"
 #include "sched/scheduler.hpp"
 #include "stack/stack.hpp"
 
@@ -329,6 +330,8 @@ void yield() noexcept {
     ::sched_yield();
     return;
   }
+  if (cur->rcu_read_depth != 0) [[unlikely]]
+    rcu_switch_in_read_section(cur, "yield");
   Worker* w = section.worker();
   Ult* next = w->pick(cur->priority);
   if (!next) return;

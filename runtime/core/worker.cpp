@@ -20,6 +20,7 @@
 #include "core/runtime_core.hpp"
 #include "core/sanitizer.hpp"
 #include "core/ult_ops.hpp"
+#include "rcu/rcu_runtime.hpp"
 #include "sched/scheduler.hpp"
 #include "stack/overflow.hpp"
 
@@ -206,6 +207,8 @@ void Worker::push_policy_hot(Ult* u) noexcept { sched->push_hot(*this, u); }
 
 void Worker::park_current(ParkCommit commit, void* arg) noexcept {
   Ult* cur = current;
+  if (cur->rcu_read_depth != 0) [[unlikely]]
+    rcu_switch_in_read_section(cur, "park (sleep, join or wait)");
   Ult* next = pick(kMinPriority);
   if (!next) next = &self;
   after = After::Park;

@@ -1,0 +1,2 @@
+list(APPEND QUANTA_SOURCES
+  runtime/rcu/rcu.cpp)
