@@ -71,6 +71,9 @@ std::uint64_t all_spawns(const WorkloadParams& p) {
 std::uint64_t fiber_hops(const WorkloadParams& p) { return p.ring_hops; }
 std::uint64_t thread_hops(const WorkloadParams& p) { return p.ring_thread_hops; }
 std::uint64_t increments(const WorkloadParams& p) { return p.mutex_increments; }
+std::uint64_t round_trips(const WorkloadParams& p) { return p.pingpong_rounds; }
+std::uint64_t messages(const WorkloadParams& p) { return p.channel_messages; }
+std::uint64_t read_sections(const WorkloadParams& p) { return p.read_sections; }
 
 const CaseSpec kQuantaWsSkynet{"work-stealing", quanta_ws_skynet, one_run};
 const CaseSpec kFiberSkynet{"Boost.Fiber work_stealing", boost_fiber_skynet, one_run};
@@ -93,6 +96,15 @@ WorkloadParams held(const WorkloadParams& p) {
 }
 const CaseSpec kQuantaMutex{"Mutex, ULTs", quanta_mutex, increments};
 const CaseSpec kStdMutex{"std::mutex, threads", std_mutex, increments};
+const CaseSpec kQuantaPingPong{"Channel, 1 worker", quanta_channel_pingpong, round_trips};
+const CaseSpec kFiberPingPong{"Boost.Fiber buffered_channel, 1 thread",
+                              boost_fiber_channel_pingpong, round_trips};
+const CaseSpec kQuantaChanThroughput{"Channel", quanta_channel_throughput, messages};
+const CaseSpec kFiberChanThroughput{"Boost.Fiber buffered_channel work_stealing",
+                                    boost_fiber_channel_throughput, messages};
+const CaseSpec kQuantaRcu{"Rcu::read, ULTs", quanta_rcu_read, read_sections};
+const CaseSpec kSharedMutex{"std::shared_mutex read lock, threads", std_shared_mutex_read,
+                            read_sections};
 const CaseSpec kQuantaMutexHeld{
     "Mutex, ULTs", [](const WorkloadParams& p) { return quanta_mutex(held(p)); }, increments};
 const CaseSpec kStdMutexHeld{
@@ -200,6 +212,44 @@ const Workload kMutexHeld{
     },
     "lock+unlock", 9, [](const WorkloadParams&) { return std::string(); }};
 
+const Workload kPingPong{
+    "channel ping-pong",
+    [](const WorkloadParams&) { return std::string("channel ping-pong, 2 slots"); },
+    "round trip", 5, [](const WorkloadParams& p) {
+      return "channel ping-pong: per round trip of a value between two ULTs on one worker "
+             "through two channels of 2 slots (send, the other receives and sends back +1), " +
+             power_of_ten(p.pingpong_rounds) +
+             " round trips (checked: the last value). Boost.Fiber: two fibers on one thread, "
+             "two buffered_channel of 2 slots (its smallest).";
+    }};
+const Workload kChanThroughput{
+    "channel throughput",
+    [](const WorkloadParams& p) {
+      return "channel throughput, " + std::to_string(p.channel_producers) + "P/" +
+             std::to_string(p.channel_producers) + "C, " + std::to_string(p.channel_capacity) +
+             " slots";
+    },
+    "message", 5, [](const WorkloadParams& p) {
+      return "channel throughput: per message of " + power_of_ten(p.channel_messages) +
+             " sent by " + std::to_string(p.channel_producers) + " producers to as many "
+             "consumers through one channel of " + std::to_string(p.channel_capacity) +
+             " slots (checked: the sum), quanta ULTs on " + std::to_string(kWorkloadThreads) +
+             " workers, Boost.Fiber fibers on its work_stealing pool of as many threads.";
+    }};
+const Workload kRcuRead{
+    "read section",
+    [](const WorkloadParams& p) {
+      return "read section, " + std::to_string(p.readers) + " readers";
+    },
+    "read", 5, [](const WorkloadParams& p) {
+      return "read section: per read of one field of a shared value by " +
+             std::to_string(p.readers) + " concurrent readers, " +
+             power_of_ten(p.read_sections) +
+             " reads (checked: the sum); quanta: Rcu<T>::read() guards in ULTs on " +
+             std::to_string(kWorkloadThreads) + " workers; std::shared_mutex: a shared_lock "
+             "per read in as many kernel threads.";
+    }};
+
 struct RowSpec {
   const Workload* workload;
   const CaseSpec* quanta;      // nullptr: no quanta case yet
@@ -221,6 +271,9 @@ const RowSpec kRows[] = {
     {&kRing, &kQuantaRing, nullptr, &kThreadRing},
     {&kMutex, &kQuantaMutex, nullptr, &kStdMutex},
     {&kMutexHeld, &kQuantaMutexHeld, nullptr, &kStdMutexHeld},
+    {&kPingPong, &kQuantaPingPong, nullptr, &kFiberPingPong},
+    {&kChanThroughput, &kQuantaChanThroughput, nullptr, &kFiberChanThroughput},
+    {&kRcuRead, &kQuantaRcu, nullptr, &kSharedMutex},
 };
 
 constexpr int kQuickSamples = 3;
@@ -260,7 +313,8 @@ WorkloadSection measure_workloads(bool quick, const std::string& filter, bool pr
   const WorkloadParams params = workload_params(quick);
   WorkloadSection out;
   std::string samples_text;
-  for (const Workload* w : {&kSkynet, &kFib, &kSpawn, &kRing, &kMutex, &kMutexHeld}) {
+  for (const Workload* w : {&kSkynet, &kFib, &kSpawn, &kRing, &kMutex, &kMutexHeld,
+                            &kPingPong, &kChanThroughput, &kRcuRead}) {
     std::vector<const RowSpec*> rows;
     for (const RowSpec& r : kRows) {
       if (r.workload == w && matches(r, filter)) rows.push_back(&r);
