@@ -23,6 +23,7 @@ struct ContextSwitchStats {
   double average_switch_time_ns = 0;  // mean of the samples
   double p50_ns = 0;                  // median, within 1/16 (the bucket width)
   double p99_ns = 0;
+  double tick_ns = 0;                 // the cycle counter's resolution
   double target_ns = 0;               // Config::switch_target of the runtime
   bool meets_target = false;          // samples > 0 and p50_ns <= target_ns
 };

@@ -64,7 +64,8 @@ class LatencyHistogram {
       return count ? static_cast<double>(sum) / static_cast<double>(count) : 0.0;
     }
     // The value below which a fraction q (0..1) of the samples lie: the
-    // middle of the bucket holding that rank (0 when empty).
+    // middle of the bucket holding that rank (0 when empty). The small
+    // buckets hold one tick value v each, i.e. durations in [v, v + 1).
     double percentile(double q) const noexcept {
       std::uint64_t total = 0;
       for (const std::uint64_t c : counts) total += c;
@@ -81,7 +82,7 @@ class LatencyHistogram {
         if (seen >= rank) {
           const double lo = static_cast<double>(lower(b));
           const double hi = static_cast<double>(upper(b));
-          return b < kSub ? lo : (lo + hi) / 2;
+          return (lo + hi) / 2;  // a value below one tick is reported as half a tick
         }
       }
       return static_cast<double>(lower(kBuckets - 1));

@@ -38,6 +38,7 @@ ContextSwitchStats make_stats(std::uint64_t switches, const LatencyHistogram::Sn
     st.average_switch_time_ns = h.mean() / rate;
     st.p50_ns = h.percentile(0.50) / rate;
     st.p99_ns = h.percentile(0.99) / rate;
+    st.tick_ns = 1.0 / rate;
     st.meets_target = st.p50_ns <= target_ns;
   }
   return st;

@@ -40,7 +40,7 @@ TEST(LatencyHistogram, PercentilesOfSyntheticInput) {
   // Within half a bucket: 1/16 of the value.
   EXPECT_NEAR(s.percentile(0.50), 500, 500 / 16.0);
   EXPECT_NEAR(s.percentile(0.99), 990, 990 / 16.0);
-  EXPECT_NEAR(s.percentile(0.0), 1, 0.5);
+  EXPECT_DOUBLE_EQ(s.percentile(0.0), 1.5);  // the tick [1, 2)
   EXPECT_NEAR(s.percentile(1.0), 1000, 1000 / 16.0);
 
   // Skewed: 99 fast samples and one slow one.
@@ -68,7 +68,9 @@ TEST(Metrics, CountedYieldsAreTheYieldsThatSwitched) {
   constexpr int kRounds = 5000;
   std::uint64_t last = 0;  // one worker: plain variables are enough
   long switched = 0;
+  quanta::Latch both(2);  // both runnable before the yields start
   auto body = [&](std::uint64_t me) {
+    both.arrive_and_wait();
     for (int i = 0; i < kRounds; ++i) {
       last = me;
       quanta::this_thread::yield();
@@ -107,7 +109,9 @@ TEST(Metrics, ContextSwitchStatsSampleTheSwitches) {
   quanta::Config cfg = quanta::test::config(1);
   cfg.switch_target = 250ns;
   quanta::Runtime rt(cfg);
-  auto spin = [] {
+  quanta::Latch both(2);  // both runnable before the yields start
+  auto spin = [&] {
+    both.arrive_and_wait();
     for (int i = 0; i < 20000; ++i) quanta::this_thread::yield();
   };
   auto a = rt.spawn(spin);
@@ -120,7 +124,8 @@ TEST(Metrics, ContextSwitchStatsSampleTheSwitches) {
   EXPECT_GT(st.samples, st.switches / 64);
   EXPECT_LE(st.samples, st.switches / 16 + 1);
   EXPECT_GT(st.average_switch_time_ns, 0.0);
-  EXPECT_GT(st.p50_ns, 0.0);
+  EXPECT_GT(st.p50_ns, 0.0);  // at least half a tick
+  EXPECT_GT(st.tick_ns, 0.0);
   EXPECT_LE(st.p50_ns, st.p99_ns);
   EXPECT_EQ(st.target_ns, 250.0);
   EXPECT_EQ(st.meets_target, st.p50_ns <= 250.0);
