@@ -5,13 +5,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "baseline.hpp"
 #include "cases.hpp"
 #include "machine_info.hpp"
 #include "preempt.hpp"
@@ -87,10 +90,16 @@ struct Options {
   bool quick = false;
   std::string json_path;
   std::string filter;
+  std::string baseline_path;
+  double tolerance_pct = 5;
 };
 
+// Exit status when --baseline flags a row (1: an error, 2: bad arguments).
+constexpr int kExitWorse = 3;
+
 void usage(std::ostream& out) {
-  out << "usage: quanta-bench [--quick] [--json FILE] [--filter SUBSTR]\n"
+  out << "usage: quanta-bench [--quick] [--json FILE] [--filter SUBSTR] [--baseline FILE "
+         "[--tolerance PCT]]\n"
          "  --quick          "
       << kQuickSamples << " samples of 1/" << kQuickDivisor
       << " batches; preemption runs of 0.2 s, one each (smoke test; figures are rough)\n"
@@ -99,6 +108,12 @@ void usage(std::ostream& out) {
          "(case-insensitive;\n"
          "                   workload and preemption rows: their line below contains it;\n"
          "                   \"workloads\" and \"preempt\" select the whole section)\n"
+         "  --baseline FILE  compare each row's quanta/peer ratio with FILE (a previous --json);\n"
+         "                   exit "
+      << kExitWorse
+      << " when a row got more than PCT % worse (rows on one side only are\n"
+         "                   listed, not failed; preemption rows are not compared)\n"
+         "  --tolerance PCT  the threshold of --baseline, default 5\n"
          "rows:\n";
   for (const RowSpec& r : kRows) out << "  " << r.benchmark << " / " << r.peer.impl << "\n";
   out << "workload rows (about a minute in a full run):\n";
@@ -113,8 +128,17 @@ bool parse(int argc, char** argv, Options& o) {
     const std::string_view a = argv[i];
     if (a == "--quick") {
       o.quick = true;
-    } else if ((a == "--json" || a == "--filter") && i + 1 < argc) {
-      (a == "--json" ? o.json_path : o.filter) = argv[++i];
+    } else if ((a == "--json" || a == "--filter" || a == "--baseline") && i + 1 < argc) {
+      (a == "--json" ? o.json_path : a == "--filter" ? o.filter : o.baseline_path) = argv[++i];
+    } else if (a == "--tolerance" && i + 1 < argc) {
+      const char* v = argv[++i];
+      char* end = nullptr;
+      o.tolerance_pct = std::strtod(v, &end);
+      if (end == v || *end || !std::isfinite(o.tolerance_pct) || o.tolerance_pct < 0) {
+        std::cerr << "quanta-bench: --tolerance '" << v
+                  << "' is invalid; expected a percentage >= 0, e.g. 5\n";
+        return false;
+      }
     } else if (a == "--help" || a == "-h") {
       usage(std::cout);
       std::exit(0);
@@ -144,6 +168,9 @@ bool selected(const RowSpec& r, const std::string& filter) {
 int run(int argc, char** argv) {
   Options opt;
   if (!parse(argc, argv, opt)) return 2;
+  // Read before measuring, so that a bad file fails at once.
+  std::optional<Baseline> baseline;
+  if (!opt.baseline_path.empty()) baseline = read_baseline(opt.baseline_path);
 
   std::vector<const RowSpec*> rows;
   for (const RowSpec& r : kRows) {
@@ -221,6 +248,8 @@ int run(int argc, char** argv) {
     std::cerr << "quanta-bench: cannot write " << opt.json_path << "\n";
     return 1;
   }
+  if (baseline && compare_with_baseline(std::cout, *baseline, result, opt.tolerance_pct) > 0)
+    return kExitWorse;
   return 0;
 }
 

@@ -64,6 +64,19 @@ inline constexpr std::chrono::microseconds kMaxTimeSlice{10'000'000};
 // Upper bound on workers; more than this is a ConfigError.
 inline constexpr unsigned kMaxWorkers = 1024;
 
+// Preset configurations for common goals (Config::profile, QUANTA_PROFILE).
+// docs/api.md lists the fields each one sets, with the reason for each value.
+enum class Profile : std::uint8_t {
+  // Short time slices: a ULT that becomes ready waits less behind a spinning one.
+  Latency,
+  // Long time slices: fewer preemptions, more of the CPU for the ULTs' work.
+  Throughput,
+  // Small stacks: more ULTs per MiB of memory.
+  MemoryConstrained,
+  // Fewer workers, long slices, no stealing: less CPU spent by the runtime.
+  CpuConstrained,
+};
+
 // The time slice of the ULTs of one priority level (see
 // Config::priority_time_slices).
 struct PrioritySlice {
@@ -109,6 +122,8 @@ struct Config {
   std::chrono::milliseconds schedtrace{0};
 
   // The defaults above, overridden by the environment:
+  //   QUANTA_PROFILE        latency|throughput|memory_constrained|cpu_constrained
+  //                         (applied first: the variables below override it)
   //   QUANTA_WORKERS        0..1024 (0 = one per CPU)
   //   QUANTA_SCHEDULER      round_robin|work_stealing
   //   QUANTA_TIME_SLICE_US  100..10000000
@@ -122,6 +137,12 @@ struct Config {
   // or lies outside its range throws ConfigError naming the variable, the
   // value and the accepted range.
   static Config from_env();
+
+  // The defaults above with the settings of profile p applied (workers,
+  // scheduler, time_slice, preempt, stack_size, stack_guard; see
+  // docs/api.md). Fields can be changed afterwards as usual. Throws
+  // ConfigError for a value that is not a Profile.
+  static Config profile(Profile p);
 
   // Throws ConfigError naming the first field outside its accepted range.
   void validate() const;

@@ -9,4 +9,5 @@
 #include "quanta/sync.hpp"
 #include "quanta/thread.hpp"
 #include "quanta/topology.hpp"
+#include "quanta/tune.hpp"
 #include "quanta/ult_local.hpp"

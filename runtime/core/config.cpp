@@ -3,11 +3,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "quanta/config.hpp"
 #include "quanta/error.hpp"
+#include "quanta/tune.hpp"
 
 namespace quanta {
 namespace {
@@ -98,7 +100,15 @@ std::chrono::microseconds Config::time_slice_for(int priority) const noexcept {
 }
 
 Config Config::from_env() {
+  // The profile first: every other variable overrides what it set.
   Config c;
+  if (const char* v = env("QUANTA_PROFILE")) {
+    const std::optional<Profile> p = tune::profile_from_name(v);
+    if (!p)
+      bad_env("QUANTA_PROFILE", v,
+              "one of: latency, throughput, memory_constrained, cpu_constrained");
+    c = Config::profile(*p);
+  }
   if (const char* v = env("QUANTA_WORKERS"))
     c.workers = static_cast<unsigned>(
         parse_uint("QUANTA_WORKERS", v, 0, kMaxWorkers, false, "a worker count (0 = one per CPU)"));
