@@ -62,11 +62,16 @@ struct Shared {
   std::vector<Clock::time_point> bounds;  // phase k: [bounds[k], bounds[k+1])
   std::vector<std::size_t> owner;
   std::atomic<std::size_t> current{0};  // the phase the main thread has entered
+  // Set once every group is set up and `bounds` is filled in: a spinner
+  // that started early (a runtime with preemption off) must not hold its
+  // worker while the ULTs behind it have not started yet.
+  std::atomic<bool> go{false};
 };
 
 // Spins through every phase group g owns, sleeping in between with `sleep`.
 template <class Sleep, class Begin, class End>
 void take_turns(const Shared& sh, std::size_t g, Counter& c, Sleep sleep, Begin begin, End end) {
+  while (!sh.go.load(std::memory_order_acquire)) sleep(Clock::now() + std::chrono::milliseconds(1));
   for (std::size_t k = 0; k < sh.owner.size(); ++k) {
     if (sh.owner[k] != g) continue;
     sleep(sh.bounds[k]);
@@ -88,9 +93,6 @@ PhasedResult run_phased(const std::vector<PhasedGroup>& groups,
   Shared sh;
   sh.owner = owner;
   sh.bounds.resize(owner.size() + 1);
-  const auto start = Clock::now() + std::chrono::milliseconds(50);
-  for (std::size_t k = 0; k <= owner.size(); ++k)
-    sh.bounds[k] = start + phase * static_cast<int>(k);
 
   const std::size_t n = groups.size();
   std::vector<std::unique_ptr<Counter[]>> counters(n);
@@ -172,11 +174,18 @@ PhasedResult run_phased(const std::vector<PhasedGroup>& groups,
       while (ready.load(std::memory_order_acquire) < pg.spinners) std::this_thread::yield();
       if (failed.load()) {
         sh.current.store(owner.size());
+        sh.go.store(true, std::memory_order_release);  // let them all run out
         for (auto& t : threads[g]) t.join();
         throw std::runtime_error("timer_create failed");
       }
     }
   }
+
+  // The phases start once everything is set up, however long that took.
+  const auto start = Clock::now() + std::chrono::milliseconds(20);
+  for (std::size_t k = 0; k <= owner.size(); ++k)
+    sh.bounds[k] = start + phase * static_cast<int>(k);
+  sh.go.store(true, std::memory_order_release);
 
   PhasedResult r;
   std::vector<std::uint64_t> sleeps0(n);
