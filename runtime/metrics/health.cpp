@@ -296,6 +296,7 @@ void HealthMonitor::State::deliver(const std::vector<HealthEvent>& evs) {
   for (const HealthEvent& ev : evs) {
     std::shared_ptr<const Callback> cb;
     {
+      detail::RuntimeSection section;  // on a ULT: not preempted holding cb_mu
       std::lock_guard lk(cb_mu);
       cb = callback;
       if (!cb) {
@@ -377,6 +378,7 @@ HealthMonitor::~HealthMonitor() {
 void HealthMonitor::on_issue(Callback cb) {
   std::shared_ptr<const Callback> p;
   if (cb) p = std::make_shared<const Callback>(std::move(cb));
+  detail::RuntimeSection section;
   std::lock_guard lk(s_->cb_mu);
   s_->callback = std::move(p);
 }
