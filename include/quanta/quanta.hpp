@@ -2,6 +2,7 @@
 #pragma once
 #include "quanta/config.hpp"
 #include "quanta/error.hpp"
+#include "quanta/health.hpp"
 #include "quanta/metrics.hpp"
 #include "quanta/pool.hpp"
 #include "quanta/preempt.hpp"

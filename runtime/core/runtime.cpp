@@ -179,6 +179,13 @@ Runtime::~Runtime() {
         stderr);
     std::abort();
   }
+  if (const unsigned n = impl_->health_monitors.load(std::memory_order_acquire); n != 0) {
+    std::fprintf(stderr,
+                 "quanta: a Runtime is being destroyed while %u HealthMonitor(s) watch it; "
+                 "destroy them first\n",
+                 n);
+    std::abort();
+  }
   // Wait for every ULT, joined or detached, to finish.
   impl_->draining.store(1, std::memory_order_seq_cst);
   const std::int64_t start = detail::now_ns();

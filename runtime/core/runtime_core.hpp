@@ -32,6 +32,9 @@ struct RuntimeCore {
   std::atomic<bool> stopping{false};       // workers may exit once idle
   std::unique_ptr<PreemptMonitor> monitor;  // when cfg.preempt
   std::unique_ptr<SchedTrace> schedtrace;   // when cfg.schedtrace > 0
+  // HealthMonitors watching this runtime; ~Runtime aborts unless 0, since
+  // their threads read the workers.
+  std::atomic<unsigned> health_monitors{0};
   // Tests: a preempted ULT resumes on the next worker instead of its own.
   std::atomic<bool> preempt_migrate_for_testing{false};
 

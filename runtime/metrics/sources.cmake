@@ -1,4 +1,5 @@
 list(APPEND QUANTA_SOURCES
+  runtime/metrics/health.cpp
   runtime/metrics/metrics.cpp
   runtime/metrics/registry.cpp
   runtime/metrics/schedtrace.cpp)
