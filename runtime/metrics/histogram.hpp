@@ -2,8 +2,8 @@
 //
 // Bucket b covers [lower(b), lower(b+1)): values below kSub get one bucket
 // each; above, each power of two is split into kSub equal sub-buckets, so a
-// value is placed within 1/kSub (12.5%) of its size. 8 sub-buckets x 64
-// powers = 512 counters, 4 KiB.
+// value is placed within 1/kSub (12.5%) of its size. 8 sub-buckets x 62
+// groups = 496 counters, under 4 KiB.
 //
 // One writer (the worker that owns it), any number of readers: counters are
 // relaxed atomics written with plain load + store, so a reader may see a
@@ -21,7 +21,9 @@ class LatencyHistogram {
  public:
   static constexpr unsigned kSubBits = 3;
   static constexpr unsigned kSub = 1u << kSubBits;
-  static constexpr unsigned kBuckets = 64 * kSub;
+  // Values 0 .. kSub-1, then one group of kSub per most significant bit
+  // kSubBits .. 63.
+  static constexpr unsigned kBuckets = (64 - kSubBits + 1) * kSub;
 
   // The bucket of value v.
   static constexpr unsigned bucket_of(std::uint64_t v) noexcept {
