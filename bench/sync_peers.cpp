@@ -13,15 +13,6 @@
 namespace qbench {
 namespace {
 
-// ops split over n parties; throws unless it splits evenly.
-std::uint64_t share_of(const char* what, std::uint64_t ops, unsigned n) {
-  if (n == 0 || ops % n != 0) {
-    throw std::invalid_argument(std::string(what) + ": " + std::to_string(ops) +
-                                " operations do not split over " + std::to_string(n));
-  }
-  return ops / n;
-}
-
 // Runs fn(i) on n kernel threads started together; returns the wall time
 // from releasing them until the last one finished.
 template <class F>

@@ -23,14 +23,6 @@ std::shared_ptr<quanta::Runtime> sync_runtime(unsigned workers) {
   return std::make_shared<quanta::Runtime>(cfg);
 }
 
-std::uint64_t share_of(const char* what, std::uint64_t ops, unsigned n) {
-  if (n == 0 || ops % n != 0) {
-    throw std::invalid_argument(std::string(what) + ": " + std::to_string(ops) +
-                                " operations do not split over " + std::to_string(n));
-  }
-  return ops / n;
-}
-
 // Runs fn(i) in n ULTs; returns the wall time until the last one is joined.
 template <class F>
 Clock::duration on_ults(quanta::Runtime& rt, unsigned n, F fn) {

@@ -111,6 +111,10 @@ Batch quanta_ring(const WorkloadParams&);
 Batch boost_fiber_ring(const WorkloadParams&);
 Batch std_thread_ring(const WorkloadParams&);
 
+// ops split over n parties (threads, ULTs, producers); throws
+// std::invalid_argument naming `what` unless it splits evenly.
+std::uint64_t share_of(const char* what, std::uint64_t ops, unsigned n);
+
 // Synchronisation (sync_quanta.cpp, sync_peers.cpp). quanta runs on 2
 // workers (work stealing) unless named; peers on as many threads.
 // One op = one lock + increment + unlock, mutex_contenders at once.

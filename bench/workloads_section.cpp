@@ -56,6 +56,14 @@ std::uint64_t driver_share(std::uint64_t ops, std::uint64_t fan_out) {
   return ops / kWorkloadThreads;
 }
 
+std::uint64_t share_of(const char* what, std::uint64_t ops, unsigned n) {
+  if (n == 0 || ops % n != 0) {
+    throw std::invalid_argument(std::string(what) + ": " + std::to_string(ops) +
+                                " operations do not split over " + std::to_string(n));
+  }
+  return ops / n;
+}
+
 namespace {
 
 struct CaseSpec {
