@@ -120,6 +120,14 @@ struct Config {
   // When non-zero, a line of scheduler state is printed to stderr at this
   // interval (like Go's GODEBUG=schedtrace); 0 or 1 ms .. 1 h.
   std::chrono::milliseconds schedtrace{0};
+  // Switch-latency sampling (context_switch_stats): one switch in 32 is
+  // timed with the cycle counter. Off, no switch is timed; the per-worker
+  // and per-ULT counters are kept either way (they cost a store each).
+  bool metrics = true;
+  // Times every run of every ULT with the cycle counter (two reads per
+  // switch), so ThreadMetrics reports run time and CPU utilisation for all
+  // ULTs; off, only for ULTs spawned with ThreadBuilder::profiling(true).
+  bool thread_metrics = false;
 
   // The defaults above, overridden by the environment:
   //   QUANTA_PROFILE        latency|throughput|memory_constrained|cpu_constrained
@@ -133,6 +141,8 @@ struct Config {
   //   QUANTA_STACK_GUARD    auto|page|canary
   //   QUANTA_SWITCH_TARGET_NS  1..1000000000
   //   QUANTA_SCHEDTRACE     milliseconds between lines, 0 (off) or 1..3600000
+  //   QUANTA_METRICS        on|off|1|0|true|false
+  //   QUANTA_THREAD_METRICS on|off|1|0|true|false
   // An unset or empty variable keeps the default. A value that does not parse
   // or lies outside its range throws ConfigError naming the variable, the
   // value and the accepted range.

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace quanta {
@@ -75,6 +77,48 @@ struct SystemMetrics {
   static SystemMetrics current();
   // Of one runtime (memory figures stay process-wide).
   static SystemMetrics of(const Runtime& rt);
+};
+
+// Hardware counts of one ULT, counted only while it ran (user space only:
+// what perf_event_paranoid 2, the usual default, allows). A field is empty
+// when the count is not available: the ULT was not profiled, or the kernel,
+// the VM or the emulator refused the event; `unavailable` then says which
+// and why. Never a zero in place of a missing count.
+struct HardwareCounters {
+  std::optional<std::uint64_t> cycles;
+  std::optional<std::uint64_t> instructions;
+  std::optional<std::uint64_t> cache_misses;
+  std::optional<std::uint64_t> branch_misses;
+  std::optional<std::uint64_t> page_faults;
+  std::string unavailable;  // empty when every field has a value
+};
+
+// What one ULT has done so far. A snapshot read while the ULT may be running
+// on another worker: fields read together may be a few events apart.
+struct ThreadMetrics {
+  std::uint64_t id = 0;
+  std::string name;                  // ThreadBuilder::name, or empty
+  bool finished = false;             // its function has returned
+  std::uint64_t switches = 0;        // times it was switched in (runs started)
+  std::uint64_t preemptions = 0;     // times it was switched out by preemption
+  // Time it ran on workers, its age (since spawn) and run_time / age. Timed
+  // only with Config::thread_metrics or ThreadBuilder::profiling(true);
+  // empty otherwise. A run in progress counts up to now.
+  std::optional<std::chrono::nanoseconds> run_time;
+  std::optional<std::chrono::nanoseconds> age;
+  std::optional<double> cpu_utilization;
+  bool profiled = false;             // spawned with ThreadBuilder::profiling(true)
+  // Profiled ULTs: counts of its finished runs (and, for current(), of the
+  // run in progress).
+  HardwareCounters hardware;
+
+  // The ULT with this id (JoinHandle::id(), this_thread::id()), of any
+  // runtime, from its spawn until its memory is released (it finished and
+  // its handle was joined, detached or dropped); std::nullopt otherwise. A
+  // diagnostic call: it scans every ULT stack mapped, under a lock.
+  static std::optional<ThreadMetrics> for_thread(std::uint64_t id);
+  // The calling ULT. Throws UsageError on a kernel thread.
+  static ThreadMetrics current();
 };
 
 }  // namespace quanta

@@ -30,6 +30,13 @@ const char* env(const char* var) {
   return (v && *v) ? v : nullptr;
 }
 
+// An on/off switch.
+bool parse_switch(const char* var, std::string_view s) {
+  if (s == "on" || s == "1" || s == "true") return true;
+  if (s == "off" || s == "0" || s == "false") return false;
+  bad_env(var, s, "one of: on, off, 1, 0, true, false");
+}
+
 // A decimal integer with an optional K/M/G (powers of 1024) suffix when allowed.
 unsigned long long parse_uint(const char* var, const char* text, unsigned long long lo,
                               unsigned long long hi, bool suffixes, const std::string& what) {
@@ -126,15 +133,7 @@ Config Config::from_env() {
         "QUANTA_TIME_SLICE_US", v, static_cast<unsigned long long>(kMinTimeSlice.count()),
         static_cast<unsigned long long>(kMaxTimeSlice.count()), false, "microseconds"));
   if (const char* v = env("QUANTA_PRIORITY_TIME_SLICES")) c.priority_time_slices = parse_slices(v);
-  if (const char* v = env("QUANTA_PREEMPT")) {
-    std::string_view s(v);
-    if (s == "on" || s == "1" || s == "true")
-      c.preempt = true;
-    else if (s == "off" || s == "0" || s == "false")
-      c.preempt = false;
-    else
-      bad_env("QUANTA_PREEMPT", s, "one of: on, off, 1, 0, true, false");
-  }
+  if (const char* v = env("QUANTA_PREEMPT")) c.preempt = parse_switch("QUANTA_PREEMPT", v);
   if (const char* v = env("QUANTA_STACK_SIZE"))
     c.stack_size = static_cast<std::size_t>(parse_uint("QUANTA_STACK_SIZE", v, kMinStackSize,
                                                        kMaxStackSize, true,
@@ -156,6 +155,9 @@ Config Config::from_env() {
   if (const char* v = env("QUANTA_SCHEDTRACE"))
     c.schedtrace = std::chrono::milliseconds(parse_uint("QUANTA_SCHEDTRACE", v, 0, 3'600'000, false,
                                                         "milliseconds between lines (0 = off)"));
+  if (const char* v = env("QUANTA_METRICS")) c.metrics = parse_switch("QUANTA_METRICS", v);
+  if (const char* v = env("QUANTA_THREAD_METRICS"))
+    c.thread_metrics = parse_switch("QUANTA_THREAD_METRICS", v);
   c.validate();
   return c;
 }

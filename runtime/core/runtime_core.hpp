@@ -29,6 +29,7 @@ struct RuntimeCore {
   std::atomic<std::uint64_t> external_spawned{0};
   std::atomic<std::uint32_t> draining{0};  // ~Runtime is waiting for live == 0
   std::atomic<std::uint32_t> drained{0};   // futex word ~Runtime waits on
+  std::atomic<bool> counters_open{false};  // workers' perf events (thread_profile.hpp)
   std::atomic<bool> stopping{false};       // workers may exit once idle
   std::unique_ptr<PreemptMonitor> monitor;  // when cfg.preempt
   std::unique_ptr<SchedTrace> schedtrace;   // when cfg.schedtrace > 0

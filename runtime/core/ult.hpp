@@ -20,6 +20,11 @@ namespace quanta::detail {
 struct Worker;
 struct RuntimeCore;
 struct UltLocalSlot;
+struct UltProfile;
+
+// Ult::observe flags: what switch_to records for the ULT beyond its counters.
+inline constexpr std::uint8_t kObserveTime = 1;  // its run time (Config::thread_metrics)
+inline constexpr std::uint8_t kObserveHw = 2;    // hardware counters (profiling(true))
 
 // The part of the C++ ABI's per-thread exception state that must travel with
 // a ULT: the chain of exceptions being handled (a ULT may be switched out
@@ -62,7 +67,7 @@ struct Ult {
   // ULT's own kernel thread (and its signal handler) touches these.
   std::atomic<std::uint32_t> no_preempt{1};
   std::atomic<bool> preempt_pending{false};  // a deferred preemption to take
-  std::uint64_t preempt_taken = 0;
+  std::atomic<std::uint64_t> preempt_taken{0};  // owner writes, anyone reads
   std::uint64_t preempt_deferred = 0;
   std::uint64_t preempt_deferred_taken = 0;
   // Rcu read sections the ULT is inside (counted by guards built with
@@ -71,6 +76,18 @@ struct Ult {
   // Switched out by the preemption handler and not resumed yet: it will
   // return through rt_sigreturn, which restores its own signal mask.
   bool in_signal = false;
+
+  // Per-ULT metrics (ThreadMetrics), written by the worker running the ULT
+  // and read by anyone (relaxed: a recent snapshot). `runs` counts the times
+  // it was switched in; the others are kept for observed ULTs only: run time
+  // in cycle-counter ticks, the tick it was last switched in (0 while it
+  // does not run) and the tick it was spawned.
+  std::uint8_t observe = 0;  // kObserve* flags
+  std::atomic<std::uint64_t> runs{0};
+  std::atomic<std::uint64_t> run_ticks{0};
+  std::atomic<std::uint64_t> run_since{0};
+  std::uint64_t born_ticks = 0;
+  UltProfile* profile = nullptr;  // hardware counts (kObserveHw)
 
   std::atomic<std::uint32_t> refs{2};  // execution + handle
   std::atomic<std::uint32_t> done{0};  // 1 once the task has run (futex word)

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "arch/context.h"
+#include "arch/cpu.hpp"
 #include "core/clock.hpp"
 #include "core/futex.hpp"
 #include "core/no_preempt.hpp"
@@ -18,12 +19,14 @@
 #include "core/ult_locals.hpp"
 #include "core/runtime_core.hpp"
 #include "core/sanitizer.hpp"
+#include "metrics/thread_profile.hpp"
 #include "quanta/error.hpp"
 #include "quanta/runtime.hpp"
 #include "quanta/thread.hpp"
 #include "rcu/rcu_runtime.hpp"
 #include "sched/scheduler.hpp"
 #include "stack/stack.hpp"
+#include "stack/stack_directory.hpp"
 
 namespace quanta::detail {
 namespace {
@@ -55,6 +58,24 @@ void report_detached_error(const Ult* u) noexcept {
   }
   std::fprintf(stderr, "quanta: detached ULT %llu \"%s\" ended with an uncaught exception: %s\n",
                static_cast<unsigned long long>(u->id), u->name ? u->name : "", what.c_str());
+}
+
+// A ULT whose run time (and, profiled, hardware counts) is measured.
+void observe_from_spawn(Ult* u, bool profiling) noexcept {
+  u->observe = kObserveTime;
+  if (profiling) {
+    u->observe |= kObserveHw;
+    u->profile = profile_create();
+    profile_open_workers(*u->rt);
+  }
+  u->born_ticks = arch::cycle_counter();
+}
+
+// Before a ULT's memory is given back: not findable by id any more.
+void forget_ult(Ult* u) noexcept {
+  StackDirectory::instance().publish(u->stack.slot, nullptr);
+  if (u->profile) [[unlikely]]
+    profile_destroy(u->profile);
 }
 
 bool join_commit(void* arg, Ult* self) noexcept {
@@ -227,8 +248,11 @@ Ult* ult_create(Runtime* rt, const SpawnAttrs& attrs, std::size_t size, std::siz
   } else {
     u->id = reserve_ult_ids(1);
   }
+  if (core->cfg.thread_metrics || attrs.profiling) [[unlikely]]
+    observe_from_spawn(u, attrs.profiling);
   u->sp = quanta_ctx_make(reinterpret_cast<void*>(ctx_top), &ult_main, u);
   *task_mem = reinterpret_cast<void*>(task_at);
+  StackDirectory::instance().publish(s.slot, u);  // findable by id from here
   return u;
 }
 
@@ -236,6 +260,7 @@ void ult_abandon(Ult* u) noexcept {
   RuntimeSection section;
   Worker* w = section.worker();
   StackMem s = u->stack;
+  forget_ult(u);
   u->~Ult();
   free_stack(s, w);
 }
@@ -299,6 +324,7 @@ void ult_release_on(Ult* u, Worker* w, bool w_known) noexcept {
     t->destroy(t);
   }
   StackMem s = u->stack;
+  forget_ult(u);
   u->~Ult();
   free_stack(s, w_known ? w : current_worker());
 }

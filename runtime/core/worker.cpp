@@ -20,6 +20,7 @@
 #include "core/runtime_core.hpp"
 #include "core/sanitizer.hpp"
 #include "core/ult_ops.hpp"
+#include "metrics/thread_profile.hpp"
 #include "rcu/rcu_runtime.hpp"
 #include "sched/scheduler.hpp"
 #include "stack/overflow.hpp"
@@ -107,7 +108,7 @@ Worker::Worker(RuntimeCore* rt_, unsigned index_, std::size_t stack_size, StackG
   timers.reserve(64);
 }
 
-Worker::~Worker() = default;
+Worker::~Worker() { profile_close_worker(*this); }
 
 void Worker::switch_to(Ult* next) noexcept {
   if (next->place & kPlacePrefetch) [[unlikely]]
@@ -130,6 +131,9 @@ void Worker::switch_to(Ult* next) noexcept {
   *errno_ptr = next->saved_errno;
   if (prev->canary && *prev->canary != kStackCanary) report_stack_overflow(prev, true);
   switches.store(switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  next->runs.store(next->runs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if ((prev->observe | next->observe) != 0) [[unlikely]]
+    observe_switch(prev, next);
   switch_stamp = pick_stamp;  // read by run_after on the next context
   pick_stamp = 0;
   asan_start_switch(after == After::Exit ? nullptr : &prev->asan_fake_stack, next->stack.base,
@@ -141,11 +145,31 @@ void Worker::switch_to(Ult* next) noexcept {
 }
 
 Ult* Worker::pick_sampled(int min_priority) noexcept {
+  if (!sample_switches) {  // Config::metrics off: back here in 2^32 picks
+    sample_countdown = ~std::uint32_t{0};
+    return pick_next(min_priority);
+  }
   sample_countdown = kSwitchSampleEvery;
   pick_stamp = arch::cycle_counter();
   Ult* next = pick_next(min_priority);
   if (!next) pick_stamp = 0;  // no switch follows
   return next;
+}
+
+void Worker::observe_switch(Ult* prev, Ult* next) noexcept {
+  const std::uint64_t now = arch::cycle_counter();
+  if (prev->observe != 0) {
+    const std::uint64_t since = prev->run_since.load(std::memory_order_relaxed);
+    if (since != 0)
+      prev->run_ticks.store(prev->run_ticks.load(std::memory_order_relaxed) + (now - since),
+                            std::memory_order_relaxed);
+    prev->run_since.store(0, std::memory_order_relaxed);
+    if (prev->observe & kObserveHw) profile_switch_out(*this, prev);
+  }
+  if (next->observe != 0) {
+    if (next->observe & kObserveHw) profile_switch_in(*this, next);
+    next->run_since.store(now | 1, std::memory_order_relaxed);  // never 0: "running"
+  }
 }
 
 void Worker::run_after() noexcept {
@@ -257,6 +281,8 @@ void Worker::loop() {
   errno_ptr = &errno;
   current = &self;
   self.priority = kMinPriority;
+  sample_switches = rt->cfg.metrics;
+  if (!sample_switches) sample_countdown = ~std::uint32_t{0};
 
   // The kernel thread's own stack, for the sanitizer's bookkeeping.
   pthread_attr_t attr;

@@ -32,6 +32,7 @@ namespace quanta::detail {
 
 struct RuntimeCore;
 class Scheduler;
+class HwCounters;
 
 // What happens to the ULT a worker just switched away from.
 enum class After : std::uint8_t {
@@ -132,9 +133,13 @@ struct alignas(128) Worker {
   // pick, the bookkeeping of switch_to, the register switch, run_after).
   static constexpr std::uint32_t kSwitchSampleEvery = 32;
   std::uint32_t sample_countdown = kSwitchSampleEvery;  // owner only
+  bool sample_switches = true;  // Config::metrics; set before the loop starts
   std::uint64_t pick_stamp = 0;    // owner only: ticks at a sampled pick
   std::uint64_t switch_stamp = 0;  // owner only: ... handed to the next context
   LatencyHistogram switch_latency;
+  // Perf events of this thread, for profiled ULTs (metrics/thread_profile.hpp):
+  // null until the runtime's first profiled spawn; then owned.
+  std::atomic<HwCounters*> counters{nullptr};
 
   // --- owner-only operations (called on this worker's thread) ---
   // Runs `next` now; `after`/`after_ult` must already be set. When this
@@ -150,6 +155,9 @@ struct alignas(128) Worker {
   }
   // pick() with the start of a switch-latency sample.
   Ult* pick_sampled(int min_priority) noexcept;
+  // switch_to's part for observed ULTs (Ult::observe): their run time and
+  // hardware counts.
+  void observe_switch(Ult* prev, Ult* next) noexcept;
   Ult* pick_next(int min_priority) noexcept {
     if (inbox.maybe_nonempty() || !timers.empty()) [[unlikely]]
       take_inbox_and_timers();

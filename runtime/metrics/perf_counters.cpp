@@ -75,7 +75,7 @@ bool is_hardware_type(std::uint32_t type) {
 
 // perf_event_open for the calling thread on any CPU, user space only; -1
 // with errno set on failure.
-int perf_open(std::uint32_t type, std::uint64_t config, int group_fd) noexcept {
+int perf_open(std::uint32_t type, std::uint64_t config, int group_fd, int tid) noexcept {
 #if QUANTA_HAVE_PERF_EVENT_OPEN
   perf_event_attr attr;
   std::memset(&attr, 0, sizeof attr);
@@ -92,7 +92,7 @@ int perf_open(std::uint32_t type, std::uint64_t config, int group_fd) noexcept {
   flags |= PERF_FLAG_FD_CLOEXEC;
 #endif
   const long fd =
-      syscall(SYS_perf_event_open, &attr, 0 /* this thread */, -1 /* any CPU */, group_fd, flags);
+      syscall(SYS_perf_event_open, &attr, tid /* 0: this thread */, -1 /* any CPU */, group_fd, flags);
   if (fd < 0) return -1;
 #ifndef PERF_FLAG_FD_CLOEXEC
   fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
@@ -264,7 +264,9 @@ void HwCounters::close_all() noexcept {
   opened_ = false;
 }
 
-std::uint32_t HwCounters::open() noexcept { return open_events(kDefaultEvents, kHwEvents); }
+std::uint32_t HwCounters::open(int tid) noexcept {
+  return open_events(kDefaultEvents, kHwEvents, tid);
+}
 
 std::uint32_t HwCounters::open_for_testing(const std::pair<std::uint32_t, std::uint64_t>* events,
                                            std::size_t n) noexcept {
@@ -274,11 +276,11 @@ std::uint32_t HwCounters::open_for_testing(const std::pair<std::uint32_t, std::u
                  kHwEvents);
     std::abort();
   }
-  return open_events(events, n);
+  return open_events(events, n, 0);
 }
 
 std::uint32_t HwCounters::open_events(const std::pair<std::uint32_t, std::uint64_t>* events,
-                                      std::size_t n) noexcept {
+                                      std::size_t n, int tid) noexcept {
   close_all();
   opened_ = true;
   int err[kHwEvents] = {};
@@ -288,7 +290,7 @@ std::uint32_t HwCounters::open_events(const std::pair<std::uint32_t, std::uint64
     int fd = -1;
     // Join the first group that takes it (one read() serves the group) ...
     for (std::size_t g = 0; g < groups_ && fd < 0; ++g) {
-      fd = perf_open(type, config, group_[g].leader_fd);
+      fd = perf_open(type, config, group_[g].leader_fd, tid);
       if (fd >= 0) {
         Group& grp = group_[g];
         grp.member_slot[grp.members++] = static_cast<std::uint8_t>(i);
@@ -297,7 +299,7 @@ std::uint32_t HwCounters::open_events(const std::pair<std::uint32_t, std::uint64
     // ... or lead a new one. When it fails alone too, its own errno is the
     // reason (a failure to join says more about the group than the event).
     if (fd < 0) {
-      fd = perf_open(type, config, -1);
+      fd = perf_open(type, config, -1, tid);
       if (fd < 0) {
         err[i] = errno;
         continue;

@@ -65,8 +65,7 @@ struct HwSnapshot {
   std::uint64_t value[kHwEvents];
 };
 
-// The counters of one kernel thread (a quanta worker), opened and read on
-// that thread only. Not thread-safe: one thread uses an object at a time.
+// The counters of one kernel thread (a quanta worker), read on that thread. Not thread-safe: one thread uses an object at a time.
 class HwCounters {
  public:
   HwCounters() = default;
@@ -74,13 +73,14 @@ class HwCounters {
   HwCounters(const HwCounters&) = delete;
   HwCounters& operator=(const HwCounters&) = delete;
 
-  // Opens the events for the calling thread, counting user space only
-  // (exclude_kernel, exclude_hv: what perf_event_paranoid=2 allows), and
-  // starts them. Closes whatever this object had open before (the counts
+  // Opens the events for thread `tid` of this process (0: the calling
+  // thread), counting user space only (exclude_kernel, exclude_hv: what
+  // perf_event_paranoid=2 allows), and starts them. Another thread's events
+  // may be opened without stopping it; they are read on that thread. Closes whatever this object had open before (the counts
   // start again from 0). Never throws; returns the mask of the events that
   // opened (bit i = HwEvent i). Events that fail are unavailable and keep
   // their reason.
-  std::uint32_t open() noexcept;
+  std::uint32_t open(int tid = 0) noexcept;
 
   // For tests: opens events[i] = (perf type, config) in slot i, in place of
   // the defaults, with the same attributes and grouping; slots from n on stay
@@ -127,7 +127,7 @@ class HwCounters {
   };
 
   std::uint32_t open_events(const std::pair<std::uint32_t, std::uint64_t>* events,
-                            std::size_t n) noexcept;
+                            std::size_t n, int tid) noexcept;
   void close_all() noexcept;
 
   Slot slot_[kHwEvents];

@@ -57,7 +57,7 @@ namespace this_thread {
 PreemptionCounters preemption_counters() noexcept {
   PreemptionCounters c;
   if (const detail::Ult* u = detail::current_ult()) {
-    c.taken = u->preempt_taken;
+    c.taken = u->preempt_taken.load(std::memory_order_relaxed);
     c.deferred = u->preempt_deferred;
     c.deferred_taken = u->preempt_deferred_taken;
   }

@@ -80,7 +80,7 @@ void on_preempt(int sig, siginfo_t* info, void* uctx) {
 
   enter_no_preempt(u);
   if (Ult* next = w->pick(u->priority)) {
-    ++u->preempt_taken;
+    count(u->preempt_taken);
     count(w->preempt_taken);
     // The kernel blocked the signal for the handler's duration; the ULTs
     // that run next must not inherit that (see signal.hpp). A ULT that was
@@ -160,7 +160,7 @@ void take_pending_preemption(Ult* u) noexcept {
   enter_no_preempt(u);
   Worker* w = u->worker;  // read inside the section: not moved any more
   if (Ult* next = w->pick(u->priority)) {
-    ++u->preempt_taken;
+    count(u->preempt_taken);
     ++u->preempt_deferred_taken;
     count(w->preempt_taken);
     count(w->preempt_deferred_taken);

@@ -8,6 +8,7 @@
 
 #include "quanta/error.hpp"
 #include "stack.hpp"
+#include "stack_directory.hpp"
 
 namespace quanta::detail {
 
@@ -54,10 +55,13 @@ StackMem map_dedicated_stack(std::size_t size, StackGuard mode, bool huge,
   // Advice only: the kernel may have no transparent huge pages (EINVAL) or
   // none free; the stack then has normal pages.
   if (huge) ::madvise(base, size, MADV_HUGEPAGE);
+  s.slot = StackDirectory::instance().acquire();
   return s;
 }
 
 void unmap_dedicated_stack(const StackMem& s) noexcept {
+  // Waits for any reader that may still look at the ULT that lived here.
+  StackDirectory::instance().release(s.slot);
   // A guarded stack's mapping starts at its guard page; a canary stack's at
   // its base.
   char* begin = s.guarded ? s.guard_begin() : s.base;

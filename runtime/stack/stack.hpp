@@ -35,6 +35,7 @@ struct StackMem {
   std::size_t size = 0;    // usable bytes (a multiple of the page size)
   bool guarded = false;    // a PROT_NONE page sits right below base
   bool dedicated = false;  // a mapping of its own: unmap_dedicated_stack, never pooled
+  std::uint32_t slot = ~std::uint32_t{0};  // in the StackDirectory (stack_directory.hpp)
 
   char* top() const noexcept { return base + size; }
   char* guard_begin() const noexcept;  // only when guarded

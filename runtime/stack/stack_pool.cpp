@@ -10,6 +10,7 @@
 
 #include "quanta/error.hpp"
 #include "stack.hpp"
+#include "stack_directory.hpp"
 
 namespace quanta::detail {
 namespace {
@@ -105,6 +106,7 @@ void StackPool::map_slab(std::size_t size, bool guarded, bool page_only, Bucket&
         c.guarded = false;
         c.base = p + page;
         c.size = size;
+        c.slot = StackDirectory::instance().acquire();
         ++canary_live_;
         mapped_bytes_ += size;
         b.hot.push_back(c);
@@ -117,6 +119,7 @@ void StackPool::map_slab(std::size_t size, bool guarded, bool page_only, Bucket&
     else
       ++canary_live_;
     mapped_bytes_ += size;
+    s.slot = StackDirectory::instance().acquire();
     b.hot.push_back(s);
     hot_bytes_ += size;
   }

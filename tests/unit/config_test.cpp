@@ -46,7 +46,11 @@ TEST(Config, FromEnvReadsEveryVariable) {
   EnvVar p("QUANTA_PREEMPT", "off");
   EnvVar z("QUANTA_STACK_SIZE", "128K");
   EnvVar g("QUANTA_STACK_GUARD", "canary");
+  EnvVar m("QUANTA_METRICS", "off");
+  EnvVar u("QUANTA_THREAD_METRICS", "on");
   Config c = Config::from_env();
+  EXPECT_FALSE(c.metrics);
+  EXPECT_TRUE(c.thread_metrics);
   EXPECT_EQ(c.workers, 3u);
   EXPECT_EQ(c.scheduler, quanta::SchedulerKind::WorkStealing);
   EXPECT_EQ(c.time_slice.count(), 250);
@@ -81,6 +85,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadEnv{"QUANTA_TIME_SLICE_US", "99", "[100, 10000000]"},
                       BadEnv{"QUANTA_TIME_SLICE_US", "10000001", "[100, 10000000]"},
                       BadEnv{"QUANTA_PREEMPT", "maybe", "on, off"},
+                      BadEnv{"QUANTA_METRICS", "yes", "on, off"},
+                      BadEnv{"QUANTA_THREAD_METRICS", "2", "on, off"},
                       BadEnv{"QUANTA_STACK_SIZE", "4096", "[16384, 1073741824]"},
                       BadEnv{"QUANTA_STACK_SIZE", "2G", "[16384, 1073741824]"},
                       BadEnv{"QUANTA_STACK_SIZE", "64Q", "K/M/G"},

@@ -90,6 +90,7 @@ struct SpawnAttrs {
   std::size_t name_len = 0;
   std::size_t stack_size = 0;
   int priority = kDefaultPriority;
+  bool profiling = false;  // ThreadBuilder::profiling
   // Null unless a placement option differs from its default: a spawn without
   // one takes no placement path at all.
   const PlacementAttrs* placement = nullptr;
