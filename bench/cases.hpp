@@ -20,6 +20,10 @@ Batch boost_fcontext_same_site_switch();
 Batch quanta_yield();
 // The same on a round-robin runtime.
 Batch quanta_yield_rr();
+// quanta_yield with Config::metrics = false (no switch-latency sampling).
+Batch quanta_yield_metrics_off();
+// quanta_yield with Config::thread_metrics = true (every run timed).
+Batch quanta_yield_thread_metrics();
 // Two fibers on one thread, each yielding ops / 2 times; per yield.
 Batch boost_fiber_yield();
 // Two kernel threads passing a turn with std::mutex + std::condition_variable;

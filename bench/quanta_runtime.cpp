@@ -11,11 +11,14 @@ namespace qbench {
 namespace {
 
 std::shared_ptr<quanta::Runtime> one_worker_runtime(
-    quanta::SchedulerKind kind = quanta::Config{}.scheduler) {
+    quanta::SchedulerKind kind = quanta::Config{}.scheduler, bool metrics = true,
+    bool thread_metrics = false) {
   quanta::Config cfg;
   cfg.workers = 1;
   cfg.preempt = false;
   cfg.scheduler = kind;
+  cfg.metrics = metrics;
+  cfg.thread_metrics = thread_metrics;
   return std::make_shared<quanta::Runtime>(cfg);
 }
 
@@ -58,6 +61,12 @@ Batch spawn_join_on(std::shared_ptr<quanta::Runtime> runtime) {
 
 Batch quanta_yield() { return yield_on(one_worker_runtime()); }
 Batch quanta_yield_rr() { return yield_on(one_worker_runtime(quanta::SchedulerKind::RoundRobin)); }
+Batch quanta_yield_metrics_off() {
+  return yield_on(one_worker_runtime(quanta::Config{}.scheduler, false));
+}
+Batch quanta_yield_thread_metrics() {
+  return yield_on(one_worker_runtime(quanta::Config{}.scheduler, true, true));
+}
 Batch quanta_spawn_join() { return spawn_join_on(one_worker_runtime()); }
 Batch quanta_spawn_join_rr() {
   return spawn_join_on(one_worker_runtime(quanta::SchedulerKind::RoundRobin));
