@@ -24,6 +24,8 @@ Batch quanta_yield_rr();
 Batch quanta_yield_metrics_off();
 // quanta_yield with Config::thread_metrics = true (every run timed).
 Batch quanta_yield_thread_metrics();
+// quanta_yield with both ULTs spawned with ThreadBuilder::profiling(true).
+Batch quanta_yield_profiled();
 // Two fibers on one thread, each yielding ops / 2 times; per yield.
 Batch boost_fiber_yield();
 // Two kernel threads passing a turn with std::mutex + std::condition_variable;

@@ -62,6 +62,9 @@ const RowSpec kRows[] = {
     {"thread metrics overhead (yield)",
      {"quanta yield, Config::thread_metrics=true", quanta_yield_thread_metrics, 200'000},
      kQuantaYield},
+    {"profiling overhead (yield)",
+     {"quanta yield, ThreadBuilder::profiling(true)", quanta_yield_profiled, 20'000},
+     kQuantaYield},
 };
 
 struct Note {
@@ -92,6 +95,11 @@ const Note kNotes[] = {
     {"thread metrics overhead (yield)",
      "thread metrics overhead: the yield row with Config::thread_metrics=true (every run of "
      "every ULT timed: one cycle-counter read per switch) vs the default."},
+    {"profiling overhead (yield)",
+     "profiling overhead: the yield row with both ULTs spawned with "
+     "ThreadBuilder::profiling(true) (the worker's perf events read at every switch: one "
+     "read() system call per event group, shared by the ULT switched out and the one "
+     "switched in) vs the default."},
 };
 
 constexpr int kSamples = 15;

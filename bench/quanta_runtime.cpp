@@ -22,18 +22,19 @@ std::shared_ptr<quanta::Runtime> one_worker_runtime(
   return std::make_shared<quanta::Runtime>(cfg);
 }
 
-Batch yield_on(std::shared_ptr<quanta::Runtime> runtime) {
-  return [rt = std::move(runtime)](std::uint64_t ops) {
+Batch yield_on(std::shared_ptr<quanta::Runtime> runtime, bool profiling = false) {
+  return [rt = std::move(runtime), profiling](std::uint64_t ops) {
     // The driver is parked in join while the two yielders alternate.
     return rt
-        ->spawn([&runtime = *rt, ops] {
+        ->spawn([&runtime = *rt, ops, profiling] {
           const std::uint64_t each = ops / 2;
           auto body = [each] {
             for (std::uint64_t i = 0; i < each; ++i) quanta::this_thread::yield();
           };
+          const quanta::ThreadBuilder builder = quanta::ThreadBuilder().profiling(profiling);
           const auto t0 = Clock::now();
-          auto a = runtime.spawn(body);
-          auto b = runtime.spawn(body);
+          auto a = builder.spawn(runtime, body);
+          auto b = builder.spawn(runtime, body);
           a.join();
           b.join();
           return Clock::now() - t0;
@@ -67,6 +68,7 @@ Batch quanta_yield_metrics_off() {
 Batch quanta_yield_thread_metrics() {
   return yield_on(one_worker_runtime(quanta::Config{}.scheduler, true, true));
 }
+Batch quanta_yield_profiled() { return yield_on(one_worker_runtime(), true); }
 Batch quanta_spawn_join() { return spawn_join_on(one_worker_runtime()); }
 Batch quanta_spawn_join_rr() {
   return spawn_join_on(one_worker_runtime(quanta::SchedulerKind::RoundRobin));

@@ -164,12 +164,11 @@ void Worker::observe_switch(Ult* prev, Ult* next) noexcept {
       prev->run_ticks.store(prev->run_ticks.load(std::memory_order_relaxed) + (now - since),
                             std::memory_order_relaxed);
     prev->run_since.store(0, std::memory_order_relaxed);
-    if (prev->observe & kObserveHw) profile_switch_out(*this, prev);
   }
-  if (next->observe != 0) {
-    if (next->observe & kObserveHw) profile_switch_in(*this, next);
-    next->run_since.store(now | 1, std::memory_order_relaxed);  // never 0: "running"
-  }
+  if ((prev->observe | next->observe) & kObserveHw)
+    profile_switch(*this, prev->observe & kObserveHw ? prev : nullptr,
+                   next->observe & kObserveHw ? next : nullptr);
+  if (next->observe != 0) next->run_since.store(now | 1, std::memory_order_relaxed);  // never 0
 }
 
 void Worker::run_after() noexcept {
@@ -275,6 +274,7 @@ void Worker::notify() noexcept {
 void Worker::loop() {
   tls_worker = this;
   tid = static_cast<int>(::syscall(SYS_gettid));
+  tid_ready.store(true, std::memory_order_release);
   if (pthread_getcpuclockid(pthread_self(), &cpu_clock) == 0)
     cpu_clock_ready.store(true, std::memory_order_release);
   eh_globals = reinterpret_cast<EhState*>(abi::__cxa_get_globals());

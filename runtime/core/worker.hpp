@@ -99,6 +99,7 @@ struct alignas(128) Worker {
   int tid = 0;
   clockid_t cpu_clock{};                     // this thread's CPU-time clock
   std::atomic<bool> cpu_clock_ready{false};  // cpu_clock and tid are set
+  std::atomic<bool> tid_ready{false};        // tid is set
   void* altstack = nullptr;
   std::size_t altstack_size = 0;
   std::thread thread;

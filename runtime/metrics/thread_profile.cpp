@@ -3,6 +3,7 @@
 
 #include <mutex>
 #include <new>
+#include <thread>
 
 #include "core/runtime_core.hpp"
 #include "core/ult.hpp"
@@ -36,10 +37,8 @@ void profile_open_workers(RuntimeCore& rt) noexcept {
   if (rt.counters_open.load(std::memory_order_relaxed)) return;
   for (auto& wp : rt.workers) {
     Worker& w = *wp;
-    // The runtime's constructor returns once every worker runs, so its
-    // thread id is known.
-    while (!w.cpu_clock_ready.load(std::memory_order_acquire)) {
-    }
+    // A worker that has just been started may not know its thread id yet.
+    while (!w.tid_ready.load(std::memory_order_acquire)) std::this_thread::yield();
     auto* c = new (std::nothrow) HwCounters;
     if (!c) continue;  // out of memory: this worker's runs are not counted
     c->open(w.tid);
@@ -56,42 +55,31 @@ void profile_close_worker(Worker& w) noexcept {
   delete w.counters.exchange(nullptr, std::memory_order_acq_rel);
 }
 
-void profile_switch_in(Worker& w, Ult* u) noexcept {
-  UltProfile* p = u->profile;
-  if (!p) return;
+void profile_switch(Worker& w, Ult* out, Ult* in) noexcept {
+  UltProfile* po = out ? out->profile : nullptr;
+  UltProfile* pi = in ? in->profile : nullptr;
+  if (!po && !pi) return;
   HwCounters* c = w.counters.load(std::memory_order_acquire);
-  if (!c) {
-    p->start_mask = 0;
-    return;
-  }
-  HwSnapshot s;
-  c->read(s);
-  for (unsigned i = 0; i < kProfileEvents; ++i) p->start[i] = s.value[i];
-  p->start_mask = c->available();
-}
-
-void profile_switch_out(Worker& w, Ult* u) noexcept {
-  UltProfile* p = u->profile;
-  if (!p) return;
-  std::uint32_t mask = p->start_mask;
-  HwCounters* c = w.counters.load(std::memory_order_acquire);
-  if (c && mask != 0) {
-    HwSnapshot s;
-    c->read(s);
+  HwSnapshot s{};
+  if (c) c->read(s);  // one read serves both ULTs
+  if (po) {
+    std::uint32_t mask = c ? po->start_mask : 0;
     for (unsigned i = 0; i < kProfileEvents; ++i) {
       if (!(mask & (1u << i))) continue;
-      const std::uint64_t d = s.value[i] >= p->start[i] ? s.value[i] - p->start[i] : 0;
-      p->total[i].store(p->total[i].load(std::memory_order_relaxed) + d,
-                        std::memory_order_relaxed);
+      const std::uint64_t d = s.value[i] >= po->start[i] ? s.value[i] - po->start[i] : 0;
+      po->total[i].store(po->total[i].load(std::memory_order_relaxed) + d,
+                         std::memory_order_relaxed);
     }
-  } else {
-    mask = 0;
+    // An event is the ULT's only if it was counted in every run.
+    const bool first = !po->ran.load(std::memory_order_relaxed);
+    po->counted.store(first ? mask : (po->counted.load(std::memory_order_relaxed) & mask),
+                      std::memory_order_relaxed);
+    po->ran.store(true, std::memory_order_release);
   }
-  // An event is the ULT's only if it was counted in every run.
-  const bool first = !p->ran.load(std::memory_order_relaxed);
-  p->counted.store(first ? mask : (p->counted.load(std::memory_order_relaxed) & mask),
-                   std::memory_order_relaxed);
-  p->ran.store(true, std::memory_order_release);
+  if (pi) {
+    for (unsigned i = 0; i < kProfileEvents; ++i) pi->start[i] = s.value[i];
+    pi->start_mask = c ? c->available() : 0;
+  }
 }
 
 std::uint32_t profile_read(const Ult* u, Worker* in_progress, std::uint64_t* out) noexcept {

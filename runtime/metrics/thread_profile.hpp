@@ -45,9 +45,10 @@ void profile_open_workers(RuntimeCore& rt) noexcept;
 // Closes a worker's counters (Worker's destructor).
 void profile_close_worker(Worker& w) noexcept;
 
-// Called by Worker::observe_switch on the worker's thread.
-void profile_switch_in(Worker& w, Ult* u) noexcept;
-void profile_switch_out(Worker& w, Ult* u) noexcept;
+// Called by Worker::observe_switch on the worker's thread: ends the run of
+// `out` and begins the run of `in` (either may be null or unprofiled), with
+// one read of the worker's counters.
+void profile_switch(Worker& w, Ult* out, Ult* in) noexcept;
 
 // The counts of u so far, into out (kProfileEvents values) with the mask of
 // events that have values; with `in_progress` (u is the caller, running on
