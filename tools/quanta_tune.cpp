@@ -71,6 +71,10 @@ int report() {
               static_cast<long long>(quanta::kMinTimeSlice.count()));
   std::printf("  %-40s %s\n", "wake-up of a parked worker (spawn to run)", ns(c.wake_ns).c_str());
   std::printf("  %-40s %s\n", "signal frame (AT_MINSIGSTKSZ)", bytes(c.signal_frame_bytes).c_str());
+  std::printf("  %-40s %s (resident, %zu KiB stacks)\n", "memory per parked ULT",
+              c.parked_ult_bytes > 0 ? bytes(static_cast<std::size_t>(c.parked_ult_bytes)).c_str()
+                                     : "unknown (no /proc/self/statm)",
+              quanta::kDefaultStackSize / 1024);
   std::printf("recommended\n");
   field("workers", std::to_string(r.workers), r.workers_reason);
   field("time_slice", std::to_string(r.time_slice.count()) + " us", r.time_slice_reason);

@@ -54,6 +54,11 @@ struct Calibration {
   // of the frame a preemption signal pushes onto the ULT's stack; 0 when the
   // kernel does not say.
   std::size_t signal_frame_bytes = 0;
+  // Resident memory one parked ULT with a kDefaultStackSize stack adds to
+  // the process (its touched stack pages: control block, task, the frames
+  // it parked with), from the RSS growth over kParkedUlts of them; 0 when
+  // /proc/self/statm cannot be read.
+  double parked_ult_bytes = 0;
   // How long calibrate() took, in seconds.
   double seconds = 0;
 };

@@ -16,6 +16,8 @@
 #include "core/runtime_core.hpp"
 #include "core/worker.hpp"
 #include "quanta/error.hpp"
+#include "quanta/latch.hpp"
+#include "quanta/metrics.hpp"
 #include "quanta/preempt.hpp"
 #include "quanta/runtime.hpp"
 #include "quanta/thread.hpp"
@@ -98,6 +100,30 @@ double measure_spawn_join() {
 
 // From a spawn on this (kernel) thread while the worker is parked until the
 // ULT runs; median of the samples taken while the worker really was parked.
+// RSS growth per parked ULT (default stack size), over this many.
+constexpr int kParkedUlts = 2000;
+
+double measure_parked_ult() {
+  Runtime rt(one_worker(false, SchedulerKind::WorkStealing));
+  rt.spawn([] {}).join();  // the worker's own pages are resident
+  const std::size_t before = SystemMetrics::current().rss_bytes;
+  Latch release(1);
+  Latch parked(kParkedUlts);
+  std::vector<JoinHandle<void>> ults;
+  ults.reserve(kParkedUlts);
+  for (int i = 0; i < kParkedUlts; ++i)
+    ults.push_back(rt.spawn([&] {
+      parked.count_down();
+      release.wait();
+    }));
+  parked.wait();
+  const std::size_t after = SystemMetrics::current().rss_bytes;
+  release.count_down();
+  for (auto& u : ults) u.join();
+  if (before == 0 || after <= before) return 0;
+  return static_cast<double>(after - before) / kParkedUlts;
+}
+
 double measure_wake() {
   constexpr int kSamples = 25;
   Runtime rt(one_worker(false, SchedulerKind::WorkStealing));
@@ -272,6 +298,7 @@ Calibration calibrate() {
   c.wake_ns = measure_wake();
   measure_preemption(c);
   c.signal_frame_bytes = static_cast<std::size_t>(getauxval(AT_MINSIGSTKSZ));
+  c.parked_ult_bytes = measure_parked_ult();
   c.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return c;
 }
