@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace quanta {
@@ -128,6 +129,14 @@ struct Config {
   // switch), so ThreadMetrics reports run time and CPU utilisation for all
   // ULTs; off, only for ULTs spawned with ThreadBuilder::profiling(true).
   bool thread_metrics = false;
+  // When not empty, every worker records its ULTs' run slices, spawns,
+  // wake-ups and steals, and ~Runtime writes them to this file as a
+  // Chrome/Perfetto JSON timeline (docs/tracing.md). The Runtime constructor
+  // creates or truncates the file: a ConfigError if it cannot.
+  std::string trace_file;
+  // Events each worker keeps while tracing, 64 .. 64 Mi (32 bytes each, in
+  // memory touched only as it fills); beyond that the oldest are overwritten.
+  std::size_t trace_buffer = std::size_t{1} << 20;
 
   // The defaults above, overridden by the environment:
   //   QUANTA_PROFILE        latency|throughput|memory_constrained|cpu_constrained
@@ -143,6 +152,8 @@ struct Config {
   //   QUANTA_SCHEDTRACE     milliseconds between lines, 0 (off) or 1..3600000
   //   QUANTA_METRICS        on|off|1|0|true|false
   //   QUANTA_THREAD_METRICS on|off|1|0|true|false
+  //   QUANTA_TRACE          file to write the timeline to (trace_file)
+  //   QUANTA_TRACE_BUFFER   events per worker, optional K/M suffix, 64..64M
   // An unset or empty variable keeps the default. A value that does not parse
   // or lies outside its range throws ConfigError naming the variable, the
   // value and the accepted range.

@@ -14,6 +14,8 @@
 namespace quanta {
 namespace {
 
+constexpr unsigned long long kMinTraceBuffer = 64, kMaxTraceBuffer = 1ull << 26;
+
 std::string range(unsigned long long lo, unsigned long long hi) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "[%llu, %llu]", lo, hi);
@@ -158,6 +160,11 @@ Config Config::from_env() {
   if (const char* v = env("QUANTA_METRICS")) c.metrics = parse_switch("QUANTA_METRICS", v);
   if (const char* v = env("QUANTA_THREAD_METRICS"))
     c.thread_metrics = parse_switch("QUANTA_THREAD_METRICS", v);
+  if (const char* v = env("QUANTA_TRACE")) c.trace_file = v;
+  if (const char* v = env("QUANTA_TRACE_BUFFER"))
+    c.trace_buffer = static_cast<std::size_t>(parse_uint("QUANTA_TRACE_BUFFER", v, kMinTraceBuffer,
+                                                         kMaxTraceBuffer, true,
+                                                         "events per worker (optional K/M suffix)"));
   c.validate();
   return c;
 }
@@ -211,6 +218,10 @@ void Config::validate() const {
     throw ConfigError("quanta: Config::stack_guard = " +
                       std::to_string(static_cast<int>(stack_guard)) +
                       " is not a StackGuard; expected Auto, Page or Canary");
+  if (trace_buffer < kMinTraceBuffer || trace_buffer > kMaxTraceBuffer)
+    throw ConfigError("quanta: Config::trace_buffer = " + std::to_string(trace_buffer) +
+                      " events is outside the accepted range " +
+                      range(kMinTraceBuffer, kMaxTraceBuffer));
 }
 
 }  // namespace quanta
