@@ -59,7 +59,13 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
   detail::RuntimeSection section;
   cfg.validate();
   detail::WorkerCpus place = detail::place_workers(cfg);
+  // Opened before anything else is started: a trace file that cannot be
+  // written stops the constructor with nothing to undo.
+  std::unique_ptr<detail::TraceSession> trace;
+  if (!cfg.trace_file.empty())
+    trace = std::make_unique<detail::TraceSession>(cfg, static_cast<unsigned>(place.cpus.size()));
   auto* impl = new Impl();
+  impl->trace = std::move(trace);
   impl->owner = this;
   impl->cfg = cfg;
   impl->cfg.stack_size = detail::round_to_pages(cfg.stack_size);
@@ -87,6 +93,7 @@ Runtime::Runtime(const Config& cfg) : impl_(nullptr) {
     w->node = place.nodes[i];
     w->only_self.assign(impl->mask_words, 0);
     w->only_self[i / 64] |= std::uint64_t{1} << (i % 64);
+    if (impl->trace) w->trace = impl->trace->buffer(i);
     for (std::size_t k = 0; k < impl->node_ids.size(); ++k)
       if (impl->node_ids[k] == w->node) impl->node_workers[k][i / 64] |= std::uint64_t{1} << (i % 64);
     ptrs.push_back(w);
@@ -207,6 +214,7 @@ Runtime::~Runtime() {
   impl_->stopping.store(true, std::memory_order_seq_cst);
   for (auto& w : impl_->workers) w->notify();
   for (auto& w : impl_->workers) w->thread.join();
+  if (impl_->trace) impl_->trace->finish(*impl_);  // every event is in now
   detail::rcu_unregister_runtime(impl_);
   detail::unregister_runtime(impl_);  // no metrics reader looks at it any more
   delete impl_;

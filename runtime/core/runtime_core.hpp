@@ -13,6 +13,7 @@
 #include "quanta/runtime.hpp"
 #include "quanta/topology.hpp"
 #include "sched/scheduler.hpp"
+#include "trace/session.hpp"
 
 namespace quanta::detail {
 
@@ -33,6 +34,9 @@ struct RuntimeCore {
   std::atomic<bool> stopping{false};       // workers may exit once idle
   std::unique_ptr<PreemptMonitor> monitor;  // when cfg.preempt
   std::unique_ptr<SchedTrace> schedtrace;   // when cfg.schedtrace > 0
+  // When cfg.trace_file is set; each worker's `trace` is its ring. Null
+  // otherwise, which is what the wake hook tests (trace/hooks.hpp).
+  std::unique_ptr<TraceSession> trace;
   // HealthMonitors watching this runtime; ~Runtime aborts unless 0, since
   // their threads read the workers.
   std::atomic<unsigned> health_monitors{0};
