@@ -27,6 +27,7 @@
 #include "sched/scheduler.hpp"
 #include "stack/stack.hpp"
 #include "stack/stack_directory.hpp"
+#include "trace/hooks.hpp"
 
 namespace quanta::detail {
 namespace {
@@ -118,6 +119,8 @@ std::uint64_t reserve_ult_ids(std::uint64_t count) noexcept {
 void wake(Ult* u) noexcept { wake_from(current_worker(), u); }
 
 void wake_from(Worker* w, Ult* u) noexcept {
+  if (u->rt->trace) [[unlikely]]
+    trace_wake(w, u);
   if (u->allowed) [[unlikely]] {
     if (w && w->rt == u->rt && may_run_on(u, *w))
       w->make_runnable_hot(u);
@@ -134,7 +137,10 @@ void wake_from(Worker* w, Ult* u) noexcept {
 void ult_main(void* arg) noexcept {
   Ult* u = static_cast<Ult*>(arg);
   asan_finish_switch(nullptr);
-  current_worker()->run_after();
+  Worker* first = current_worker();
+  first->run_after();
+  if (first->trace) [[unlikely]]
+    trace_first_run(*first, u);
   if (u->place & kPlaceBind) [[unlikely]]
     bind_to_worker(u);  // MigrationPolicy::Prohibited: this worker from now on
 
@@ -152,8 +158,11 @@ void ult_main(void* arg) noexcept {
     // Hand the worker straight to the joiner (no queue round trip), unless
     // it belongs elsewhere or ULTs of a higher priority wait here.
     if (w->rt == joiner->rt && (!w->rr_local || joiner->priority >= w->rq.top_priority()) &&
-        may_run_on(joiner, *w))
+        may_run_on(joiner, *w)) {
+      if (w->trace) [[unlikely]]
+        trace_wake(w, joiner);
       w->exit_current(joiner);
+    }
     wake_from(w, joiner);
   }
   w->exit_current();
@@ -270,13 +279,18 @@ void ult_start(Ult* u, TaskBase* task) noexcept {
   RuntimeSection section;
   Worker* w = section.worker();
   if (u->place & kPlaceSpawn) [[unlikely]] {
-    if (w && w->rt == u->rt)
+    if (w && w->rt == u->rt) {
       w->spawned.store(w->spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    else
+      if (w->trace) [[unlikely]]
+        trace_spawn(*w, u);
+    } else {
       u->rt->external_spawned.fetch_add(1, std::memory_order_relaxed);
+    }
     start_placed(u, w);
   } else if (w && w->rt == u->rt) {
     w->spawned.store(w->spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (w->trace) [[unlikely]]
+      trace_spawn(*w, u);
     w->make_runnable_hot(u);
   } else {
     u->rt->external_spawned.fetch_add(1, std::memory_order_relaxed);

@@ -24,6 +24,7 @@
 #include "rcu/rcu_runtime.hpp"
 #include "sched/scheduler.hpp"
 #include "stack/overflow.hpp"
+#include "trace/hooks.hpp"
 
 namespace quanta::detail {
 namespace {
@@ -136,6 +137,7 @@ void Worker::switch_to(Ult* next) noexcept {
     observe_switch(prev, next);
   switch_stamp = pick_stamp;  // read by run_after on the next context
   pick_stamp = 0;
+  if (trace) [[unlikely]] trace_switch(*this, prev, next);
   asan_start_switch(after == After::Exit ? nullptr : &prev->asan_fake_stack, next->stack.base,
                     next->stack.size);
   quanta_ctx_switch(&prev->sp, next->sp);
@@ -213,7 +215,10 @@ void Worker::take_inbox_and_timers() noexcept {
     const std::int64_t now = now_ns();
     while (!timers.empty() && timers.front().deadline_ns <= now) {
       const TimerEntry e = timer_take(timers, 0);
-      if (!e.fire || e.fire(e.arg, e.ult)) make_runnable(e.ult);
+      if (!e.fire || e.fire(e.arg, e.ult)) {
+        if (trace) [[unlikely]] trace_timer_wake(*this, e.ult);
+        make_runnable(e.ult);
+      }
     }
     next_deadline_ns.store(timers.empty() ? INT64_MAX : timers.front().deadline_ns,
                            std::memory_order_relaxed);

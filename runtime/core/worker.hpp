@@ -33,6 +33,7 @@ namespace quanta::detail {
 struct RuntimeCore;
 class Scheduler;
 class HwCounters;
+class TraceBuffer;
 
 // What happens to the ULT a worker just switched away from.
 enum class After : std::uint8_t {
@@ -78,6 +79,7 @@ struct alignas(128) Worker {
   bool rr_local = false;
   Ult* current = nullptr;  // the running ULT, or &self
   Ult self;                // the kernel thread's own context
+  TraceBuffer* trace = nullptr;  // owner only: this worker's trace events; null when off
 
   After after = After::None;
   Ult* after_ult = nullptr;

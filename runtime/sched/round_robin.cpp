@@ -3,6 +3,7 @@
 
 #include "core/placement.hpp"
 #include "core/worker.hpp"
+#include "trace/hooks.hpp"
 
 namespace quanta::detail {
 
@@ -31,12 +32,12 @@ void RoundRobinScheduler::balance(Worker& w) noexcept {
   // go back behind the rest.
   Ult* kept = nullptr;
   Ult** kept_tail = &kept;
-  bool sent = false;
+  std::size_t sent = 0;
   for (std::size_t n = w.rq.size() / 2; n > 0; --n) {
     Ult* u = w.rq.pop();
     if (may_run_on(u, *to)) {
       to->inbox.push(u);
-      sent = true;
+      ++sent;
     } else {
       *kept_tail = u;
       kept_tail = &u->next;
@@ -47,8 +48,10 @@ void RoundRobinScheduler::balance(Worker& w) noexcept {
     w.rq.push(u);
     u = next;
   }
-  if (sent) {
+  if (sent != 0) {
     w.steals.store(w.steals.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (w.trace) [[unlikely]]
+      trace_give(w, to->index, sent);
     to->notify();
   }
 }

@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "core/placement.hpp"
 #include "core/worker.hpp"
+#include "trace/hooks.hpp"
 
 namespace quanta::detail {
 
@@ -267,7 +268,9 @@ Ult* WorkStealingScheduler::steal_from(Worker& thief, unsigned victim) noexcept 
   PerWorker& mine = of(thief);
   const std::size_t room = mine.dq.capacity() - mine.dq.size_estimate();
   Ult* first = nullptr;
+  std::size_t taken = 0;
   per_[victim]->dq.steal_batch_each(std::min(room, kDequeCapacity / 2), [&](Ult* u) noexcept {
+    ++taken;
     if (u->allowed && !may_run_on(u, thief)) [[unlikely]] {
       // Restricted to workers that do not include the thief: to the inbox
       // of one that may run it, dealt in turn so that they share the work.
@@ -278,6 +281,8 @@ Ult* WorkStealingScheduler::steal_from(Worker& thief, unsigned victim) noexcept 
       static_cast<void>(mine.dq.push(u));  // cannot fail: at most `room` taken
     }
   });
+  if (thief.trace) [[unlikely]]
+    trace_steal(thief, victim, taken);
   return first;
 }
 

@@ -13,7 +13,9 @@
 #include "arch/cpu.hpp"
 #include "core/clock.hpp"
 #include "core/futex.hpp"
+#include "core/runtime_core.hpp"
 #include "core/ult_ops.hpp"
+#include "trace/hooks.hpp"
 
 namespace quanta::detail {
 namespace {
@@ -61,7 +63,11 @@ void wake_parked(Worker* here, Waiter* w) noexcept {
   Worker* tw = w->timer_worker;
   if (!tw) {
     wake_from(here, u);
-  } else if (tw == here) {
+    return;
+  }
+  if (u->rt->trace) [[unlikely]]
+    trace_wake(here, u);  // wake_from records the others
+  if (tw == here) {
     // Its timer is on our heap: disarm it, then run it here.
     here->remove_timer(u);
     here->make_runnable_hot(u);
