@@ -26,6 +26,12 @@ Batch quanta_yield_metrics_off();
 Batch quanta_yield_thread_metrics();
 // quanta_yield with both ULTs spawned with ThreadBuilder::profiling(true).
 Batch quanta_yield_profiled();
+// quanta_yield with tracing on (Config::trace_file = /dev/null, default ring),
+// the ring filled once before: the steady state of a traced run.
+Batch quanta_yield_traced();
+// The same with a new runtime per batch, so the batch's events land in ring
+// pages never touched before (the first pass of a ring pays their faults).
+Batch quanta_yield_traced_fresh();
 // Two fibers on one thread, each yielding ops / 2 times; per yield.
 Batch boost_fiber_yield();
 // Two kernel threads passing a turn with std::mutex + std::condition_variable;
@@ -37,6 +43,8 @@ Batch std_thread_handoff();
 Batch quanta_spawn_join();
 // The same on a round-robin runtime.
 Batch quanta_spawn_join_rr();
+// quanta_spawn_join with tracing on, the ring filled once, as quanta_yield_traced.
+Batch quanta_spawn_join_traced();
 // Construction of an empty fiber and join of it, from inside a fiber; per
 // construct+join.
 Batch boost_fiber_spawn_join();

@@ -65,6 +65,14 @@ const RowSpec kRows[] = {
     {"profiling overhead (yield)",
      {"quanta yield, ThreadBuilder::profiling(true)", quanta_yield_profiled, 20'000},
      kQuantaYield},
+    {"tracing overhead (yield)",
+     {"quanta yield, Config::trace_file set", quanta_yield_traced, 200'000}, kQuantaYield},
+    {"tracing overhead (spawn+join)",
+     {"quanta spawn+join, Config::trace_file set", quanta_spawn_join_traced, 20'000},
+     kQuantaSpawn},
+    {"tracing overhead (yield, fresh ring)",
+     {"quanta yield, Config::trace_file set, new ring", quanta_yield_traced_fresh, 200'000},
+     kQuantaYield},
 };
 
 struct Note {
@@ -100,6 +108,13 @@ const Note kNotes[] = {
      "ThreadBuilder::profiling(true) (the worker's perf events read at every switch: one "
      "read() system call per event group, shared by the ULT switched out and the one "
      "switched in) vs the default."},
+    {"tracing overhead (yield)",
+     "tracing overhead: the yield and spawn+join rows with Config::trace_file set (to "
+     "/dev/null; the default ring of 1 Mi events per worker, filled once before sampling) vs "
+     "the same untraced."},
+    {"tracing overhead (yield, fresh ring)",
+     "tracing overhead (yield, fresh ring): traced as above, but each batch on a new runtime, "
+     "so its events land in ring pages touched for the first time (page faults included)."},
 };
 
 constexpr int kSamples = 15;
