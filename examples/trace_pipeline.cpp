@@ -10,8 +10,10 @@
 //     the transforms: ULTs park on full and empty channels and wake each
 //     other, across workers;
 //   * a fork-join tree ("fork-join", "split ...") whose 16 "leaf N" ULTs
-//     compute for tens of milliseconds each without yielding: while the
-//     pipeline has work waiting, the leaves are preempted at the time slice;
+//     compute for tens of milliseconds each without yielding, started a few
+//     milliseconds before the rest so that the idle worker steals from it;
+//     while the pipeline has work waiting, the leaves are preempted at the
+//     time slice;
 //   * a "ticker" that sleeps 25 ms at a time (timer wake-ups).
 #include <quanta/quanta.hpp>
 
@@ -20,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -88,11 +91,19 @@ int main() {
     if (cfg.workers == 0) cfg.workers = 2;
     calibrate();
     quanta::Runtime rt(cfg);
-
-    quanta::Channel<int> raw(4), done(4);
     std::uint64_t checksum = 0;
     long sum = 0;
     std::atomic<bool> finished{false};
+    const auto t0 = Clock::now();
+
+    // The tree first, alone for a few milliseconds: the idle worker steals
+    // half of it. Then the pipeline, which competes with the leaves.
+    auto tree = quanta::ThreadBuilder().name("fork-join").spawn(rt, [&] {
+      checksum = fork_join(rt, 0, kLeaves);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+
+    quanta::Channel<int> raw(4), done(4);
 
     auto producer = quanta::ThreadBuilder().name("producer").spawn(rt, [&] {
       for (int i = 0; i < kItems; ++i) {
@@ -122,9 +133,6 @@ int main() {
         sum += *v;
       }
     });
-    auto tree = quanta::ThreadBuilder().name("fork-join").spawn(rt, [&] {
-      checksum = fork_join(rt, 0, kLeaves);
-    });
     auto ticker = quanta::ThreadBuilder().name("ticker").spawn(rt, [&] {
       int ticks = 0;
       while (!finished.load(std::memory_order_relaxed)) {
@@ -134,7 +142,6 @@ int main() {
       return ticks;
     });
 
-    const auto t0 = Clock::now();
     producer.join();
     closer.join();
     sink.join();
