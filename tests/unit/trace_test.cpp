@@ -2,7 +2,8 @@
 // trace-event JSON file whose slices and instants agree with the runtime's
 // own counters; a small ring that wraps still gives a valid, balanced file
 // and says how much it dropped; a path that cannot be written is a
-// ConfigError; tracing off records and writes nothing.
+// ConfigError; tracing off records and writes nothing; the committed example
+// trace stays valid.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -236,6 +237,19 @@ TEST(Trace, WrappedRingStaysBalancedAndReportsTheDrops) {
   EXPECT_EQ(err.find(needle, at + 1), std::string::npos) << "reported once: " << err;
   EXPECT_NE(err.find(path), std::string::npos) << err;
   std::remove(path.c_str());
+}
+
+// docs/trace-example.json, written by examples/trace_pipeline, is what the
+// documentation shows: it must stay a valid, balanced trace.
+TEST(Trace, CommittedExampleIsValidAndBalanced) {
+  const TraceSummary s =
+      quanta::test::check_trace_file(std::string(QUANTA_SOURCE_DIR) + "/docs/trace-example.json");
+  ASSERT_TRUE(s.parsed);
+  EXPECT_EQ(s.dropped_events, 0);
+  EXPECT_EQ(s.threads.size(), 2u);
+  EXPECT_GT(s.reasons.count("preempt") ? s.reasons.at("preempt") : 0, 0u);
+  EXPECT_GT(s.reasons.count("park") ? s.reasons.at("park") : 0, 0u);
+  EXPECT_GT(s.instants.count("spawn") ? s.instants.at("spawn") : 0, 0u);
 }
 
 TEST(Trace, UnwritablePathIsAConfigErrorNamingItAndTheReason) {
