@@ -2,7 +2,6 @@
 #include "trace/hooks.hpp"
 
 #include "arch/cpu.hpp"
-#include "core/runtime_core.hpp"
 #include "core/worker.hpp"
 #include "trace/buffer.hpp"
 
