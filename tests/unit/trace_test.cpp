@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "test_support.hpp"
+#include "trace/hooks.hpp"
 #include "trace_check.hpp"
 
 namespace {
@@ -236,6 +237,27 @@ TEST(Trace, WrappedRingStaysBalancedAndReportsTheDrops) {
   EXPECT_NE(at, std::string::npos) << err;
   EXPECT_EQ(err.find(needle, at + 1), std::string::npos) << "reported once: " << err;
   EXPECT_NE(err.find(path), std::string::npos) << err;
+  std::remove(path.c_str());
+}
+
+// A hook called where the ULT may be preempted (here: from application
+// code, outside any runtime section) is a runtime bug: it aborts, naming the
+// hook, instead of racing with the hooks of a preemption.
+TEST(Trace, HookOutsideARuntimeSectionAborts) {
+  GTEST_FLAG_SET(death_test_style, "fast");
+  const std::string path = temp_path("death");
+  EXPECT_DEATH(
+      {
+        Config cfg = quanta::test::config(1);
+        cfg.trace_file = path;
+        Runtime rt(cfg);
+        rt.spawn([] {
+            quanta::detail::Ult* u = quanta::test::current_ult();
+            quanta::detail::trace_first_run(*u->worker, u);
+          })
+            .join();
+      },
+      "trace hook trace_first_run ran where its ULT may be preempted");
   std::remove(path.c_str());
 }
 
