@@ -354,6 +354,11 @@ void sleep_until_ns(std::int64_t deadline_ns) {
             std::chrono::nanoseconds(deadline_ns))));
     return;
   }
+  // A sleep in a read section is a misuse even when its deadline has passed
+  // by now (it would have parked a moment earlier).
+  Ult* cur = w->current;
+  if (cur->rcu_read_depth != 0) [[unlikely]]
+    rcu_switch_in_read_section(cur, "park (sleep, join or wait)");
   if (deadline_ns <= now_ns()) return;
   w->park_current(&sleep_commit, &deadline_ns);
 }
