@@ -166,10 +166,16 @@ TEST(ThreadMetrics, MetricsOffStopsSamplingButKeepsCounting) {
   quanta::Config c = quanta::test::config(1);
   c.metrics = false;
   quanta::Runtime rt(c);
-  auto h = rt.spawn([] {
+  // Both ULTs wait for each other before yielding, so every yield of the
+  // first one finds the second one runnable (under QEMU the first one could
+  // otherwise finish its yields before the second one is spawned).
+  quanta::Latch start(2);
+  auto h = rt.spawn([&] {
+    start.arrive_and_wait();
     for (int i = 0; i < 1000; ++i) quanta::this_thread::yield();
   });
-  auto k = rt.spawn([] {
+  auto k = rt.spawn([&] {
+    start.arrive_and_wait();
     for (int i = 0; i < 1000; ++i) quanta::this_thread::yield();
   });
   h.join();
