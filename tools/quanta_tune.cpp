@@ -21,7 +21,8 @@ void usage(std::ostream& out) {
          "  --env        measure, then print only the recommendation as shell lines:\n"
          "                 eval \"$(quanta-tune --env)\"\n"
          "  --check-env  measure nothing; print what Config::from_env() reads from the\n"
-         "               current environment, in the --env form (a bad value is an error)\n";
+         "               current environment, in the --env form, then a line for each other\n"
+         "               setting that is not the default (a bad value is an error)\n";
 }
 
 std::string ns(double v) {
@@ -102,7 +103,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (a == "--check-env") {
-      std::cout << quanta::tune::env_lines(quanta::Config::from_env());
+      const quanta::Config c = quanta::Config::from_env();
+      std::cout << quanta::tune::env_lines(c) << quanta::tune::changed_env_lines(c);
       return 0;
     }
     if (a == "--help" || a == "-h") {

@@ -98,5 +98,18 @@ Recommendation recommend(const Calibration& c, const Topology& topo);
 // stack_size and scheduler.
 std::string env_lines(const Config& cfg);
 
+// Export lines for every other setting Config::from_env() reads whose value
+// in `cfg` is not the default's (QUANTA_PRIORITY_TIME_SLICES, QUANTA_PREEMPT,
+// QUANTA_STACK_GUARD, QUANTA_SWITCH_TARGET_NS, QUANTA_SCHEDTRACE,
+// QUANTA_METRICS, QUANTA_THREAD_METRICS, QUANTA_TRACE, QUANTA_TRACE_BUFFER,
+// in that order); empty for a default Config. With env_lines() they are the
+// whole Config as the environment gives it: a profile appears as the values
+// it set. `topology` has no variable and is not printed.
+std::string changed_env_lines(const Config& cfg);
+
+// `s` as one shell word: unchanged when it has only characters no shell
+// treats specially, else in single quotes ('\'' for a quote inside).
+std::string shell_quote(const std::string& s);
+
 }  // namespace tune
 }  // namespace quanta

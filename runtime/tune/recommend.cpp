@@ -123,17 +123,6 @@ Config Recommendation::apply(Config base) const {
   return base;
 }
 
-std::string env_lines(const Config& cfg) {
-  const std::size_t s = cfg.stack_size;
-  const std::string stack = s % (std::size_t{1} << 20) == 0 ? std::to_string(s >> 20) + "M"
-                            : s % 1024 == 0                ? std::to_string(s >> 10) + "K"
-                                                           : std::to_string(s);
-  return "export QUANTA_WORKERS=" + std::to_string(cfg.workers) +
-         "\nexport QUANTA_TIME_SLICE_US=" + std::to_string(cfg.time_slice.count()) +
-         "\nexport QUANTA_STACK_SIZE=" + stack + "\nexport QUANTA_SCHEDULER=" +
-         (cfg.scheduler == SchedulerKind::RoundRobin ? "round_robin" : "work_stealing") + "\n";
-}
-
 std::string Recommendation::env() const { return env_lines(apply()); }
 
 }  // namespace quanta::tune

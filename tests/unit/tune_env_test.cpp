@@ -1,11 +1,14 @@
-// The --env form of a recommendation (Recommendation::env, tune::env_lines):
-// lines that Config::from_env() reads back as the same values.
+// The --env form of a recommendation (Recommendation::env, tune::env_lines)
+// and of every other setting (tune::changed_env_lines): lines that
+// Config::from_env() reads back as the same values.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <quanta/tune.hpp>
 
 #include "test_support.hpp"
 
@@ -95,6 +98,77 @@ TEST(TuneEnv, RecommendationRoundTrips) {
   EXPECT_EQ(back.time_slice, r.time_slice);
   EXPECT_EQ(back.stack_size, r.stack_size);
   EXPECT_EQ(back.scheduler, r.scheduler);
+}
+
+// Every field from_env() reads, compared one by one (Config has no ==).
+void expect_same_settings(const Config& a, const Config& b, const std::string& text) {
+  EXPECT_EQ(a.workers, b.workers) << text;
+  EXPECT_EQ(a.scheduler, b.scheduler) << text;
+  EXPECT_EQ(a.time_slice, b.time_slice) << text;
+  ASSERT_EQ(a.priority_time_slices.size(), b.priority_time_slices.size()) << text;
+  for (std::size_t i = 0; i < a.priority_time_slices.size(); ++i) {
+    EXPECT_EQ(a.priority_time_slices[i].priority, b.priority_time_slices[i].priority) << text;
+    EXPECT_EQ(a.priority_time_slices[i].slice, b.priority_time_slices[i].slice) << text;
+  }
+  EXPECT_EQ(a.preempt, b.preempt) << text;
+  EXPECT_EQ(a.stack_size, b.stack_size) << text;
+  EXPECT_EQ(a.stack_guard, b.stack_guard) << text;
+  EXPECT_EQ(a.switch_target, b.switch_target) << text;
+  EXPECT_EQ(a.schedtrace, b.schedtrace) << text;
+  EXPECT_EQ(a.metrics, b.metrics) << text;
+  EXPECT_EQ(a.thread_metrics, b.thread_metrics) << text;
+  EXPECT_EQ(a.trace_file, b.trace_file) << text;
+  EXPECT_EQ(a.trace_buffer, b.trace_buffer) << text;
+}
+
+TEST(TuneEnv, ChangedLinesAreEmptyForTheDefaults) {
+  EXPECT_EQ(quanta::tune::changed_env_lines(Config{}), "");
+}
+
+TEST(TuneEnv, ChangedLinesNameEverySettingThatIsNotTheDefault) {
+  Config c;
+  c.priority_time_slices = {{31, 200us}, {0, 5000us}};
+  c.preempt = false;
+  c.stack_guard = quanta::StackGuard::Canary;
+  c.switch_target = 250ns;
+  c.schedtrace = 500ms;
+  c.metrics = false;
+  c.thread_metrics = true;
+  c.trace_file = "/tmp/run.json";
+  c.trace_buffer = 4096;
+  const std::string text = quanta::tune::changed_env_lines(c);
+  EXPECT_EQ(text,
+            "export QUANTA_PRIORITY_TIME_SLICES=31:200,0:5000\n"
+            "export QUANTA_PREEMPT=off\n"
+            "export QUANTA_STACK_GUARD=canary\n"
+            "export QUANTA_SWITCH_TARGET_NS=250\n"
+            "export QUANTA_SCHEDTRACE=500\n"
+            "export QUANTA_METRICS=off\n"
+            "export QUANTA_THREAD_METRICS=on\n"
+            "export QUANTA_TRACE=/tmp/run.json\n"
+            "export QUANTA_TRACE_BUFFER=4K\n");
+  const std::string all = quanta::tune::env_lines(c) + text;
+  ExportedLines e(all);
+  expect_same_settings(Config::from_env(), c, all);
+}
+
+TEST(TuneEnv, AProfileComesBackAsTheValuesItSet) {
+  for (const auto p : {quanta::Profile::Latency, quanta::Profile::Throughput,
+                       quanta::Profile::MemoryConstrained, quanta::Profile::CpuConstrained}) {
+    const Config c = Config::profile(p);
+    const std::string all = quanta::tune::env_lines(c) + quanta::tune::changed_env_lines(c);
+    ExportedLines e(all);
+    expect_same_settings(Config::from_env(), c, all);
+  }
+}
+
+TEST(TuneEnv, ShellQuoteLeavesPlainWordsAndQuotesTheRest) {
+  using quanta::tune::shell_quote;
+  EXPECT_EQ(shell_quote("/tmp/trace-1.json"), "/tmp/trace-1.json");
+  EXPECT_EQ(shell_quote(""), "''");
+  EXPECT_EQ(shell_quote("a b"), "'a b'");
+  EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+  EXPECT_EQ(shell_quote("$HOME/x"), "'$HOME/x'");
 }
 
 }  // namespace
