@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "env_var.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -13,15 +14,7 @@ namespace {
 using quanta::Config;
 using quanta::ConfigError;
 
-// Sets one variable for the scope of a test.
-class EnvVar {
- public:
-  EnvVar(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~EnvVar() { ::unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+using quanta::test::EnvVar;
 
 std::string error_of(const std::function<void()>& f) {
   try {

@@ -9,6 +9,7 @@
 #include "core/runtime_core.hpp"
 #include "metrics/histogram.hpp"
 #include "metrics/schedtrace.hpp"
+#include "env_var.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -219,21 +220,23 @@ TEST(SchedTrace, PrintsLinesAtTheInterval) {
 }
 
 TEST(SchedTrace, EnvironmentSetsTheInterval) {
-  ::setenv("QUANTA_SCHEDTRACE", "250", 1);
-  ::setenv("QUANTA_SWITCH_TARGET_NS", "80", 1);
-  const quanta::Config c = quanta::Config::from_env();
-  EXPECT_EQ(c.schedtrace, 250ms);
-  EXPECT_EQ(c.switch_target, 80ns);
-  ::setenv("QUANTA_SCHEDTRACE", "soon", 1);
-  try {
-    (void)quanta::Config::from_env();
-    ADD_FAILURE() << "expected ConfigError";
-  } catch (const quanta::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("QUANTA_SCHEDTRACE"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("soon"), std::string::npos) << e.what();
+  {
+    quanta::test::EnvVar interval("QUANTA_SCHEDTRACE", "250");
+    quanta::test::EnvVar target("QUANTA_SWITCH_TARGET_NS", "80");
+    const quanta::Config c = quanta::Config::from_env();
+    EXPECT_EQ(c.schedtrace, 250ms);
+    EXPECT_EQ(c.switch_target, 80ns);
   }
-  ::unsetenv("QUANTA_SCHEDTRACE");
-  ::unsetenv("QUANTA_SWITCH_TARGET_NS");
+  {
+    quanta::test::EnvVar interval("QUANTA_SCHEDTRACE", "soon");
+    try {
+      (void)quanta::Config::from_env();
+      ADD_FAILURE() << "expected ConfigError";
+    } catch (const quanta::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("QUANTA_SCHEDTRACE"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("soon"), std::string::npos) << e.what();
+    }
+  }
   quanta::Config bad;
   bad.switch_target = 0ns;
   EXPECT_THROW(bad.validate(), quanta::ConfigError);

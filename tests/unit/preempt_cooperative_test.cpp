@@ -5,6 +5,7 @@
 #include <atomic>
 #include <vector>
 
+#include "env_var.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -62,9 +63,8 @@ TEST(PreemptOff, SpinningUltKeepsItsWorker) {
 }
 
 TEST(PreemptOff, EnvironmentSwitchesItOff) {
-  ::setenv("QUANTA_PREEMPT", "off", 1);
+  quanta::test::EnvVar off("QUANTA_PREEMPT", "off");
   quanta::Config c = quanta::Config::from_env();
-  ::unsetenv("QUANTA_PREEMPT");
   EXPECT_FALSE(c.preempt);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "env_var.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -17,21 +18,19 @@ using quanta::Config;
 using quanta::ConfigError;
 
 std::string env_error(const char* value) {
-  ::setenv("QUANTA_PRIORITY_TIME_SLICES", value, 1);
+  quanta::test::EnvVar slices("QUANTA_PRIORITY_TIME_SLICES", value);
   std::string msg;
   try {
     (void)Config::from_env();
   } catch (const ConfigError& e) {
     msg = e.what();
   }
-  ::unsetenv("QUANTA_PRIORITY_TIME_SLICES");
   return msg;
 }
 
 TEST(PrioritySlices, EnvironmentIsParsed) {
-  ::setenv("QUANTA_PRIORITY_TIME_SLICES", "31:200,0:5000", 1);
+  quanta::test::EnvVar slices("QUANTA_PRIORITY_TIME_SLICES", "31:200,0:5000");
   const Config c = Config::from_env();
-  ::unsetenv("QUANTA_PRIORITY_TIME_SLICES");
   ASSERT_EQ(c.priority_time_slices.size(), 2u);
   EXPECT_EQ(c.time_slice_for(31), 200us);
   EXPECT_EQ(c.time_slice_for(0), 5000us);

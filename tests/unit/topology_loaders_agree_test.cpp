@@ -12,6 +12,7 @@
 
 #include <quanta/topology.hpp>
 
+#include "env_var.hpp"
 #include "topology/topology_data.hpp"
 #include "unit/topology_fake_sysfs.hpp"
 #ifdef QUANTA_HAVE_HWLOC
@@ -55,32 +56,13 @@ void expect_same(const Topology& a, const Topology& b) {
 }
 
 #ifdef QUANTA_HAVE_HWLOC
-// Sets an environment variable for the scope, restoring the old value.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = getenv(name)) old_ = old;
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      setenv(name_, old_->c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using quanta::test::EnvVar;
 
 // hwloc reading the fake tree: its Linux backend only (the x86 backend would
 // add this host's own caches from CPUID).
 Topology hwloc_on(const quanta::test::FakeSysfs& s) {
-  ScopedEnv root("HWLOC_FSROOT", s.fsroot());
-  ScopedEnv components("HWLOC_COMPONENTS", "linux,-x86");
+  EnvVar root("HWLOC_FSROOT", s.fsroot());
+  EnvVar components("HWLOC_COMPONENTS", "linux,-x86");
   return quanta::detail::load_hwloc_machine();
 }
 

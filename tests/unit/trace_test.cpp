@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "env_var.hpp"
 #include "test_support.hpp"
 #include "trace/hooks.hpp"
 #include "trace_check.hpp"
@@ -299,15 +300,7 @@ TEST(Trace, OffRecordsAndWritesNothing) {
   EXPECT_EQ(rt.impl().trace, nullptr);
 }
 
-// Sets one variable for the scope of a test.
-class EnvVar {
- public:
-  EnvVar(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~EnvVar() { ::unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+using quanta::test::EnvVar;
 
 std::string config_error_of(const std::function<void()>& f) {
   try {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "env_var.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -18,14 +19,7 @@ using quanta::Profile;
 using quanta::SchedulerKind;
 using namespace std::chrono_literals;
 
-class EnvVar {
- public:
-  EnvVar(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~EnvVar() { ::unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+using quanta::test::EnvVar;
 
 std::string error_of(const std::function<void()>& f) {
   try {
