@@ -132,7 +132,8 @@ struct Config {
   // When not empty, every worker records its ULTs' run slices, spawns,
   // wake-ups and steals, and ~Runtime writes them to this file as a
   // Chrome/Perfetto JSON timeline (docs/tracing.md). The Runtime constructor
-  // creates or truncates the file: a ConfigError if it cannot.
+  // creates or truncates the file: a ConfigError if it cannot, or if another
+  // Runtime alive in this process writes the same regular file.
   std::string trace_file;
   // Events each worker keeps while tracing, 64 .. 64 Mi (32 bytes each, in
   // memory touched only as it fills); beyond that the oldest are overwritten.

@@ -2,6 +2,8 @@
 // opened when the runtime starts, and one TraceBuffer per worker, written
 // out as Chrome/Perfetto JSON when the runtime stops (docs/tracing.md).
 #pragma once
+#include <sys/types.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -20,8 +22,10 @@ class TraceSession {
   // Opens (creates or truncates) cfg.trace_file and maps one ring of
   // cfg.trace_buffer events for each of `workers`. Called by the Runtime
   // constructor before any worker runs. Throws ConfigError naming the path
-  // and the system's reason when the file cannot be opened for writing, and
-  // ResourceError when a ring cannot be mapped.
+  // and the system's reason when the file cannot be opened for writing or is
+  // the file of another live session of this process (same device and
+  // inode, however the path is spelled), and ResourceError when a ring
+  // cannot be mapped.
   TraceSession(const Config& cfg, unsigned workers);
   ~TraceSession();
   TraceSession(const TraceSession&) = delete;
@@ -38,6 +42,12 @@ class TraceSession {
  private:
   std::string path_;
   std::FILE* file_ = nullptr;
+  // A regular file's identity, claimed while file_ is open so that no other
+  // session of this process writes it (see the constructor).
+  bool claimed_ = false;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+  void unclaim() noexcept;
   std::uint64_t start_ticks_ = 0;
   std::vector<std::unique_ptr<TraceBuffer>> buffers_;
 };

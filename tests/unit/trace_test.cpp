@@ -289,6 +289,43 @@ TEST(Trace, UnwritablePathIsAConfigErrorNamingItAndTheReason) {
   EXPECT_NE(what.find(std::strerror(ENOENT)), std::string::npos) << what;
 }
 
+TEST(Trace, TwoLiveRuntimesCannotShareATraceFile) {
+  const std::string path = temp_path("shared");
+  Config cfg = quanta::test::config(1);
+  cfg.trace_file = path;
+  {
+    Runtime first(cfg);
+    auto h = first.spawn([] { quanta::this_thread::yield(); });
+    // The same file under another spelling of its path.
+    const std::size_t slash = path.rfind('/');
+    Config other = cfg;
+    other.trace_file = path.substr(0, slash) + "/./" + path.substr(slash + 1);
+    std::string what;
+    try {
+      Runtime second(other);
+    } catch (const quanta::ConfigError& e) {
+      what = e.what();
+    }
+    EXPECT_NE(what.find("\"" + other.trace_file + "\""), std::string::npos) << what;
+    EXPECT_NE(what.find("another Runtime"), std::string::npos) << what;
+    // Not a regular file: any number of runtimes may write it.
+    Config null_cfg = cfg;
+    null_cfg.trace_file = "/dev/null";
+    Runtime a(null_cfg), b(null_cfg);
+    h.join();
+  }
+  // The refused runtime did not truncate or write the first one's trace.
+  const TraceSummary s = quanta::test::check_trace_file(path);
+  EXPECT_TRUE(s.parsed);
+  EXPECT_GE(s.slices, 1u);  // the ULT's run
+  // Free again once the first runtime has written it.
+  {
+    Runtime again(cfg);
+  }
+  quanta::test::check_trace_file(path);
+  std::remove(path.c_str());
+}
+
 TEST(Trace, OffRecordsAndWritesNothing) {
   Config cfg = quanta::test::config(2);
   ASSERT_TRUE(cfg.trace_file.empty());
