@@ -52,9 +52,12 @@ std::string changed_env_lines(const Config& cfg) {
   std::string out;
   if (!cfg.priority_time_slices.empty()) {
     std::string v;
-    for (const PrioritySlice& ps : cfg.priority_time_slices)
-      v += (v.empty() ? "" : ",") + std::to_string(ps.priority) + ":" +
-           std::to_string(ps.slice.count());
+    for (const PrioritySlice& ps : cfg.priority_time_slices) {
+      if (!v.empty()) v += ',';
+      v += std::to_string(ps.priority);
+      v += ':';
+      v += std::to_string(ps.slice.count());
+    }
     out += line("QUANTA_PRIORITY_TIME_SLICES", v);
   }
   if (cfg.preempt != d.preempt) out += line("QUANTA_PREEMPT", on_off(cfg.preempt));
