@@ -27,7 +27,7 @@ unset $vars
 export QUANTA_PROFILE=latency QUANTA_PRIORITY_TIME_SLICES=31:200,0:5000
 export QUANTA_STACK_GUARD=canary QUANTA_SWITCH_TARGET_NS=250 QUANTA_SCHEDTRACE=500
 export QUANTA_METRICS=off QUANTA_THREAD_METRICS=1 QUANTA_TRACE_BUFFER=4096
-export QUANTA_TRACE="/tmp/a trace's file.json"
+export QUANTA_TRACE="traces/a trace's file.json"
 all=$("$tool" --check-env)
 printf '%s\n' "$all"
 # shellcheck disable=SC2086
@@ -38,7 +38,7 @@ if [ "$all" != "$again" ]; then
   printf 'Config::from_env() read back:\n%s\n' "$again"
   exit 1
 fi
-[ "$QUANTA_TRACE" = "/tmp/a trace's file.json" ] || {
+[ "$QUANTA_TRACE" = "traces/a trace's file.json" ] || {
   printf 'QUANTA_TRACE came back as: %s\n' "$QUANTA_TRACE"
   exit 1
 }

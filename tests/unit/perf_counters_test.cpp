@@ -198,15 +198,21 @@ TEST(PerfCounters, AvailableEventsCountMonotonically) {
   }
 }
 
+// Opens the page-fault event alone in `c`; skips the test where
+// perf_event_open is refused, fails it where the event alone did not open.
+void open_page_faults(HwCounters& c) {
+  if (c.open_for_testing(kPageFaults, 1) != 0) return;
+  const std::string& why = c.reason(event(0));
+  if (refused(probe_errno(kPageFaults[0]))) {
+    GTEST_SKIP() << "perf_event_open is refused here, so nothing can be counted: " << why;
+  }
+  FAIL() << "PERF_COUNT_SW_PAGE_FAULTS did not open although perf_event_open works: " << why;
+}
+
 TEST(PerfCounters, TouchedPagesRaiseThePageFaultCount) {
   HwCounters c;
-  if (c.open_for_testing(kPageFaults, 1) == 0) {
-    const std::string& why = c.reason(event(0));
-    if (refused(probe_errno(kPageFaults[0]))) {
-      GTEST_SKIP() << "perf_event_open is refused here, so nothing can be counted: " << why;
-    }
-    FAIL() << "PERF_COUNT_SW_PAGE_FAULTS did not open although perf_event_open works: " << why;
-  }
+  open_page_faults(c);
+  if (IsSkipped() || HasFatalFailure()) return;
   const std::uint64_t before = read_one(c, event(0));
   touch_fresh_pages(kPages);
   const std::uint64_t touched = read_one(c, event(0));
@@ -259,13 +265,8 @@ TEST(PerfCounters, EventsShareOneGroupAndKeepTheirSlots) {
 
 TEST(PerfCounters, CountsOnlyTheCallingThread) {
   HwCounters c;
-  if (c.open_for_testing(kPageFaults, 1) == 0) {
-    const std::string& why = c.reason(event(0));
-    if (refused(probe_errno(kPageFaults[0]))) {
-      GTEST_SKIP() << "perf_event_open is refused here, so nothing can be counted: " << why;
-    }
-    FAIL() << "PERF_COUNT_SW_PAGE_FAULTS did not open although perf_event_open works: " << why;
-  }
+  open_page_faults(c);
+  if (IsSkipped() || HasFatalFailure()) return;
   const std::uint64_t before = read_one(c, event(0));
   std::uint64_t theirs = 0;
   std::string their_reason;

@@ -134,7 +134,7 @@ TEST(TuneEnv, ChangedLinesNameEverySettingThatIsNotTheDefault) {
   c.schedtrace = 500ms;
   c.metrics = false;
   c.thread_metrics = true;
-  c.trace_file = "/tmp/run.json";
+  c.trace_file = "traces/run.json";
   c.trace_buffer = 4096;
   const std::string text = quanta::tune::changed_env_lines(c);
   EXPECT_EQ(text,
@@ -145,7 +145,7 @@ TEST(TuneEnv, ChangedLinesNameEverySettingThatIsNotTheDefault) {
             "export QUANTA_SCHEDTRACE=500\n"
             "export QUANTA_METRICS=off\n"
             "export QUANTA_THREAD_METRICS=on\n"
-            "export QUANTA_TRACE=/tmp/run.json\n"
+            "export QUANTA_TRACE=traces/run.json\n"
             "export QUANTA_TRACE_BUFFER=4K\n");
   const std::string all = quanta::tune::env_lines(c) + text;
   ExportedLines e(all);
@@ -164,7 +164,7 @@ TEST(TuneEnv, AProfileComesBackAsTheValuesItSet) {
 
 TEST(TuneEnv, ShellQuoteLeavesPlainWordsAndQuotesTheRest) {
   using quanta::tune::shell_quote;
-  EXPECT_EQ(shell_quote("/tmp/trace-1.json"), "/tmp/trace-1.json");
+  EXPECT_EQ(shell_quote("traces/run-1.json"), "traces/run-1.json");
   EXPECT_EQ(shell_quote(""), "''");
   EXPECT_EQ(shell_quote("a b"), "'a b'");
   EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
